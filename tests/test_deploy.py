@@ -25,13 +25,25 @@ def require(tool: str, package: str) -> str:
     """Path of `tool`; fails with the apt package to install when it is missing."""
     path = shutil.which(tool)
     if path is None:
-        pytest.fail(f"{tool} not found: apt-get install -y --no-install-recommends {package}")
+        pytest.fail(
+            f"{tool} not found: apt-get install -y --no-install-recommends {package}"
+        )
     return path
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a command from the repo root, capturing its output as text."""
-    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        args,
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def read_unit(name: str) -> configparser.ConfigParser:
@@ -60,7 +72,8 @@ def test_vagrantfile_validates(tmp_path: Path) -> None:
         **os.environ,
         "VAGRANT_CHECKPOINT_DISABLE": "1",  # no version check over the network
         "VAGRANT_HOME": str(tmp_path / "vagrant.d"),
-        "VAGRANT_DOTFILE_PATH": str(tmp_path / "dot-vagrant"),  # keep .vagrant/ out of the repo
+        # keeps .vagrant/ out of the repo
+        "VAGRANT_DOTFILE_PATH": str(tmp_path / "dot-vagrant"),
     }
     # --ignore-provider: no VirtualBox/libvirt here; their config blocks are skipped.
     result = run(vagrant, "validate", "--ignore-provider", env=env)
@@ -78,10 +91,12 @@ def test_unit_passes_systemd_analyze_verify(name: str, tmp_path: Path) -> None:
         (bin_dir / tool).write_text("#!/bin/sh\n", encoding="utf-8")
         (bin_dir / tool).chmod(0o755)
     unit = tmp_path / name
-    unit.write_text((UNITS / name).read_text(encoding="utf-8").replace(VENV_BIN, f"{bin_dir}/"))
+    unit.write_text(
+        (UNITS / name).read_text(encoding="utf-8").replace(VENV_BIN, f"{bin_dir}/")
+    )
     result = run(analyze, "verify", str(unit))
     output = result.stdout + result.stderr
-    # Unknown keys and bad values are only warnings, so any mention of the unit fails too.
+    # Unknown keys and bad values are only warnings: any mention of the unit fails.
     assert result.returncode == 0, output
     assert name not in output, output
 
@@ -112,7 +127,15 @@ def test_worker_shuts_down_warm() -> None:
 
 
 def test_redis_config_is_durable() -> None:
-    lines = (ROOT / "deploy" / "redis-tailapp.conf").read_text(encoding="utf-8").splitlines()
-    for setting in ("appendonly yes", "appendfsync everysec", "maxmemory-policy noeviction"):
+    lines = (
+        (ROOT / "deploy" / "redis-tailapp.conf")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
+    for setting in (
+        "appendonly yes",
+        "appendfsync everysec",
+        "maxmemory-policy noeviction",
+    ):
         assert setting in lines
     assert any(line.startswith("bind 127.0.0.1") for line in lines)
