@@ -13,10 +13,12 @@ ENV_FILE=/etc/tailapp/tailapp.env
 PORT=5000
 
 install_packages() {
+    local packages=(redis-server python3 python3-venv rsync curl ca-certificates)
+    # A Node.js from elsewhere (e.g. NodeSource) bundles npm and conflicts with Debian's.
+    command -v npm >/dev/null || packages+=(nodejs npm)
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
-    apt-get install -y -q --no-install-recommends \
-        redis-server python3 python3-venv nodejs npm rsync curl ca-certificates
+    apt-get install -y -q --no-install-recommends "${packages[@]}"
 }
 
 configure_redis() {
