@@ -78,6 +78,21 @@ def get_job(job_id: str):
     return jsonify(load_job(job_id))
 
 
+@bp.post("/jobs/<job_id>/cancel")
+def cancel_job(job_id: str):
+    job = load_job(job_id)
+    if job["state"] in p.TERMINAL:
+        raise ApiError(409, f"job already {job['state']}")
+    return jsonify(job=jobs.cancel(_store(), job)), 202
+
+
+@bp.post("/jobs/<job_id>/restart")
+def restart_job(job_id: str):
+    old = load_job(job_id)
+    job = start_job(old["task"], old["params"])
+    return jsonify(id=job["id"], url=url_for("views.job_page", job_id=job["id"]), job=job), 201
+
+
 @bp.get("/jobs/<job_id>/log")
 def get_log(job_id: str):
     job = load_job(job_id)

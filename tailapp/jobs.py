@@ -7,7 +7,7 @@ import time
 import uuid
 
 from tailapp import protocol as p
-from tailapp.store import NULL, Store, encode_field, key
+from tailapp.store import NULL, Store, encode_field, encode_line, key
 
 _INT_FIELDS = ("created_at", "started_at", "finished_at", "exit_code", "lines")
 
@@ -68,9 +68,43 @@ def start(store: Store, job_id: str) -> dict | None:
     return to_object(fields) if fields else None
 
 
-def finish(store: Store, job_id: str, state: str, exit_code: int | None = None,
-           error: str | None = None) -> dict | None:
-    """Move a live job to a terminal state; None when it already ended."""
+def finish(store: Store, job_id: str, state: str, exit_code: int | None = None, error: str | None = None,
+           only_from: tuple[str, ...] = (p.QUEUED, p.RUNNING)) -> dict | None:
+    """Move a live job to a terminal state; None when it was not in one of `only_from`."""
     changes = {"state": state, "finished_at": now_ms(), "exit_code": exit_code, "error": error}
-    fields = store.set_fields(job_id, changes, only_from=(p.QUEUED, p.RUNNING))
+    fields = store.set_fields(job_id, changes, only_from=only_from)
     return to_object(fields) if fields else None
+
+
+CANCEL_FLAG_SECONDS = 24 * 3600
+
+
+def cancel(store: Store, job: dict) -> dict:
+    """Cancel a job: a queued one ends at once and never starts; a running one is told to stop."""
+    if job["state"] == p.QUEUED:
+        ended = finish(store, job["id"], p.CANCELLED, None, "cancelled before it started", only_from=(p.QUEUED,))
+        if ended is not None:
+            return ended
+    # Running (or it started just now): the worker's supervisor sees the flag within a fraction of a second.
+    store.redis.set(key.cancel(job["id"]), 1, ex=CANCEL_FLAG_SECONDS)
+    return get(store, job["id"]) or job
+
+
+LOST_LINE = "\x1b[31m\u25a0 Job lost: its worker stopped sending heartbeats (killed or crashed).\x1b[0m"
+
+
+def reap_lost(store: Store, heartbeat_seconds: int) -> list[str]:
+    """Mark running jobs whose heartbeat expired as lost, with a last line saying so; return their ids."""
+    lost = []
+    for job_id in store.redis.smembers(key.running):
+        job = get(store, job_id)
+        if job is None or job["state"] != p.RUNNING or store.redis.exists(key.heartbeat(job_id)):
+            continue
+        if now_ms() - (job["started_at"] or 0) < heartbeat_seconds * 1000:
+            continue  # just started: its first heartbeat may not be written yet
+        if not store.redis.set(f"{key.heartbeat(job_id)}:reaping", 1, nx=True, ex=60):
+            continue  # another server is on it
+        store.append_lines(job_id, [encode_line(now_ms(), LOST_LINE)], before=store.line_count(job_id))
+        finish(store, job_id, p.LOST, None, "worker lost", only_from=(p.RUNNING,))
+        lost.append(job_id)
+    return lost

@@ -12,6 +12,7 @@ import signal
 
 import gevent
 
+from tailapp import watchdog
 from tailapp.app import ConfigError, create_app
 from tailapp.events import socketio
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     runtime = app.extensions["tailapp"]
     runtime.store.warm(app.config["REDIS_POOL_SIZE"])
     runtime.relay.start()
+    watchdog.start(runtime.store)
     gevent.signal_handler(signal.SIGTERM, _stop)
     log.info("serving on http://%s:%d", args.host, args.port)
     socketio.run(app, host=args.host, port=args.port, log_output=False)

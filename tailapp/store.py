@@ -30,7 +30,16 @@ class key:  # noqa: N801 - used as a namespace: key.lines(job_id)
     def job_from_channel(channel: str) -> str:
         return channel[len(PREFIX) + 3 :]
 
+    @staticmethod
+    def heartbeat(job_id: str) -> str:
+        return f"{PREFIX}hb:{job_id}"
+
+    @staticmethod
+    def cancel(job_id: str) -> str:
+        return f"{PREFIX}cancel:{job_id}"
+
     jobs = f"{PREFIX}jobs"  # sorted set of job ids by created_at
+    running = f"{PREFIX}running"  # set of running job ids, for the lost-job check
 
 
 # Lines are appended, counted and published in one step, so a reader never sees on the channel a line
@@ -50,14 +59,20 @@ return n
 """
 
 # A state change is written only when the job's current state is one of ARGV[1] (comma list; empty:
-# any), so a late "succeeded" cannot overwrite "cancelled" or "lost". Publishes the whole hash.
+# any), so a late "succeeded" cannot overwrite "cancelled" or "lost". Keeps the set of running jobs
+# (ARGV[2] is the job id) and publishes the whole hash.
 SET_FIELDS = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 if ARGV[1] ~= '' then
   local state = redis.call('HGET', KEYS[1], 'state')
   if not string.find(',' .. ARGV[1] .. ',', ',' .. state .. ',', 1, true) then return nil end
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if redis.call('HGET', KEYS[1], 'state') == 'running' then
+  redis.call('SADD', KEYS[3], ARGV[2])
+else
+  redis.call('SREM', KEYS[3], ARGV[2])
+end
 local h = redis.call('HGETALL', KEYS[1])
 redis.call('PUBLISH', KEYS[2], 'J' .. cjson.encode(h))
 return h
@@ -82,10 +97,10 @@ class Store:
 
     def set_fields(self, job_id: str, fields: dict, only_from: tuple[str, ...] = ()) -> dict | None:
         """Write job fields and publish the job; None when the job is missing or not in `only_from`."""
-        args = [",".join(only_from)]
+        args = [",".join(only_from), job_id]
         for name, value in fields.items():
             args += [name, encode_field(value)]
-        flat = self._set_fields(keys=(key.job(job_id), key.channel(job_id)), args=args)
+        flat = self._set_fields(keys=(key.job(job_id), key.channel(job_id), key.running), args=args)
         return None if flat is None else pairs_to_dict(flat)
 
     def create_job(self, job_id: str, fields: dict, created_at: int) -> None:

@@ -18,7 +18,10 @@ from tailapp import jobs
 from tailapp import protocol as p
 from tailapp.capture import capture
 from tailapp.params import describe
+from tailapp.supervisor import JobCancelled, Supervisor
 from tailapp.writer import LogWriter
+
+CANCELLED_LINE = "\x1b[33m\u25a0 Job cancelled.\x1b[0m"
 
 REGISTRY: dict[str, TailTask] = {}
 
@@ -67,7 +70,11 @@ def run_job(spec: TailTask, job_id: str, params: dict) -> int | None:
         return None  # cancelled while queued, or already over
     writer = LogWriter(store, job_id, max_line_chars=runtime.settings["MAX_LINE_BYTES"],
                        max_pending=runtime.settings["WRITER_MAX_PENDING"])
-    state, code, error = _call(spec, params, writer)
+    try:
+        with Supervisor(store, job_id).watching():
+            state, code, error = _call(spec, params, writer)
+    except JobCancelled:  # landed outside the task function, as it returned
+        state, code, error = _cancelled(writer)
     try:
         writer.close()
     except Exception as exc:  # noqa: BLE001 - the job still gets a terminal state
@@ -81,6 +88,8 @@ def _call(spec: TailTask, params: dict, writer: LogWriter) -> tuple[str, int, st
     try:
         with capture(writer):
             result = spec.fn(**params)
+    except JobCancelled:
+        return _cancelled(writer)
     except Exception as exc:  # noqa: BLE001 - any failure of user code ends the job as failed
         writer.write(traceback.format_exc())
         return p.FAILED, 1, f"{type(exc).__name__}: {exc}"[:500]
@@ -88,3 +97,8 @@ def _call(spec: TailTask, params: dict, writer: LogWriter) -> tuple[str, int, st
     if code:
         return p.FAILED, code, f"exited with code {code}"
     return p.SUCCEEDED, 0, None
+
+
+def _cancelled(writer: LogWriter) -> tuple[str, None, str]:
+    writer.write(("\n" if writer.has_partial else "") + CANCELLED_LINE + "\n")
+    return p.CANCELLED, None, "cancelled"

@@ -33,8 +33,8 @@ class LogWriter:
         self.retry_seconds = retry_seconds
         self._partial = ""
         self._pending: list[str] = []
-        self._queued = 0  # lines handed to the flusher
-        self._sent = 0  # lines Redis has
+        self._sent = store.line_count(job_id)  # lines Redis has
+        self._queued = self._sent  # lines handed to the flusher, counting those
         self._error: Exception | None = None
         self._closing = False
         self._cond = threading.Condition()
@@ -80,6 +80,10 @@ class LogWriter:
     @property
     def lines_sent(self) -> int:
         return self._sent
+
+    @property
+    def has_partial(self) -> bool:
+        return bool(self._partial)
 
     # -- producer side ------------------------------------------------------------------------------
     def _push(self, lines: list[str]) -> None:

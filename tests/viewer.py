@@ -10,12 +10,26 @@ import socketio
 NS = "/tail"
 
 
+def in_order(client: socketio.Client) -> socketio.Client:
+    """Handle messages on the read loop's thread. python-engineio's client runs each message handler in
+    a new thread, so a busy machine can record lines out of the order the server sent them in."""
+    trigger = client.eio._trigger_event
+
+    def trigger_in_order(event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return trigger(event, *args, **kwargs)
+
+    client.eio._trigger_event = trigger_in_order
+    return client
+
+
 class Viewer:
     """Connects to /tail, subscribes, and keeps every seq the server sent (duplicates included)."""
 
     def __init__(self, url: str):
         self.url = url
-        self.client = socketio.Client(reconnection=False)
+        self.client = in_order(socketio.Client(reconnection=False))
         self.seqs: list[int] = []  # every seq received, in order of arrival
         self.texts: dict[int, str] = {}
         self.events: list[tuple] = []  # ("lines", first, last) / ("job", state), in order
@@ -45,7 +59,7 @@ class Viewer:
     def reconnect(self) -> Viewer:
         """Disconnect, then connect again with a new client (a page reload or a network blip)."""
         self.disconnect()
-        self.client = socketio.Client(reconnection=False)
+        self.client = in_order(socketio.Client(reconnection=False))
         self.client.on("lines", self._on_lines, namespace=NS)
         self.client.on("job", self._on_job, namespace=NS)
         return self.connect()
