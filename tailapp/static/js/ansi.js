@@ -5,6 +5,8 @@ import { AnsiUp } from '../../vendor/ansi_up/ansi_up.js';
 // CSI, OSC, DCS/SOS/PM/APC strings, other ESC sequences, and C0 controls except \t and \r.
 const CONTROL = /\x1b\[([0-?]*)([ -/]*)([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$)|\x1b[PX^_][^\x1b]*(?:\x1b\\|$)|\x1b[ -/]*[0-~]?|[\x00-\x08\x0b-\x0c\x0e-\x1a\x1c-\x1f\x7f]/g;
 const SGR = /\x1b\[[0-9;]*m/g;
+// Anything but plain SGR: when absent (most coloured lines) the line needs no cleaning.
+const NEEDS_CLEANING = /\x1b(?!\[[0-9;]*m)|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f]/;
 const STATE_KEYS = ['fg', 'bg', 'bold', 'faint', 'italic', 'underline'];
 
 function keepSgr(match, params, inter, final) {
@@ -14,7 +16,8 @@ function keepSgr(match, params, inter, final) {
 
 /** Line as shown: non-SGR controls removed; for `\r`, SGR before the last `\r` then the text after it. */
 export function toDisplay(raw) {
-  let text = raw.indexOf('\x1b') === -1 && !/[\x00-\x08\x0b-\x1f\x7f]/.test(raw) ? raw : raw.replace(CONTROL, keepSgr);
+  if (!NEEDS_CLEANING.test(raw)) return raw;
+  let text = raw.replace(CONTROL, keepSgr);
   const cr = text.replace(/\r+$/, '').lastIndexOf('\r');
   if (cr !== -1) {
     const before = text.slice(0, cr).match(SGR);
@@ -54,7 +57,12 @@ export class AnsiRenderer {
 
   /** Advance the style over a display line without building HTML. */
   advance(display) {
-    if (display.indexOf('\x1b') === -1) return;
+    const last = display.lastIndexOf('\x1b[');
+    if (last === -1) return;
+    if (display.startsWith('\x1b[0m', last) || display.startsWith('\x1b[m', last)) {
+      this.state = null; // a line that ends by resetting leaves the default style, whatever came before
+      return;
+    }
     const codes = display.match(SGR);
     if (codes) this.html(codes.join(''));
   }
