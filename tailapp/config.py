@@ -1,0 +1,40 @@
+"""Settings: defaults in one place, overridden by TAILAPP_* environment variables, then by a mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "REDIS_URL": None,  # None: `tailapp dev` starts an embedded Redis; the app itself needs one
+    "BROKER_URL": None,  # defaults to REDIS_URL
+    "DATA_DIR": "./var",
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
+    "SECRET_KEY": None,  # None: a random key per process (sessions do not survive restarts)
+    "REDIS_POOL_SIZE": 4,  # connections a server process uses for reads, fixed, whatever the viewers
+    "MAX_LINE_BYTES": 64 * 1024,
+    "WRITER_MAX_PENDING": 50_000,  # lines buffered in a worker before the task waits for Redis
+    "REPLAY_CHUNK": 5_000,  # lines per `lines` event when replaying a backlog
+    "JOB_LIST_LIMIT": 50,
+    "MAX_JOB_SECONDS": 6 * 3600,  # hard time limit of a job; Celery's visibility timeout is above it
+    "CORS_ALLOWED_ORIGINS": None,  # None: same origin only
+    "MESSAGE_QUEUE": None,  # a Socket.IO message queue URL, only needed for emits from outside servers
+    "TASK_MODULES": "",  # comma-separated modules with more tail tasks, imported by servers and workers
+}
+
+_INTS = {k for k, v in DEFAULTS.items() if isinstance(v, int)}
+
+
+def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict:
+    """Return the settings: defaults, then TAILAPP_* variables, then `overrides`."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for name in DEFAULTS:
+        value = environ.get(f"TAILAPP_{name}")
+        if value not in (None, ""):
+            settings[name] = int(value) if name in _INTS else value
+    settings.update(overrides or {})
+    settings["BROKER_URL"] = settings["BROKER_URL"] or settings["REDIS_URL"]
+    return settings

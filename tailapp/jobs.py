@@ -1,0 +1,76 @@
+"""Job lifecycle: create, read, and move jobs between states; every change is published."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from tailapp import protocol as p
+from tailapp.store import NULL, Store, encode_field, key
+
+_INT_FIELDS = ("created_at", "started_at", "finished_at", "exit_code", "lines")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_id() -> str:
+    """An unguessable job id."""
+    return uuid.uuid4().hex
+
+
+def to_object(fields: dict) -> dict:
+    """The protocol's job object from a job hash."""
+    obj = {
+        "id": fields["id"],
+        "task": fields.get("task", ""),
+        "params": json.loads(fields.get("params") or "{}"),
+        "state": fields.get("state", p.QUEUED),
+        "error": fields.get("error") or None,
+    }
+    for name in _INT_FIELDS:
+        value = fields.get(name, NULL)
+        obj[name] = None if value == NULL else int(value)
+    obj["lines"] = obj["lines"] or 0
+    return obj
+
+
+def create(store: Store, task: str, params: dict, job_id: str | None = None) -> dict:
+    """Store a new queued job and return its object."""
+    created = now_ms()
+    fields = {"id": job_id or new_id(), "task": task, "params": params, "state": p.QUEUED,
+              "created_at": created, "started_at": None, "finished_at": None, "exit_code": None,
+              "lines": 0, "error": None}
+    store.create_job(fields["id"], fields, created)
+    return to_object({k: encode_field(v) for k, v in fields.items()})
+
+
+def get(store: Store, job_id: str) -> dict | None:
+    fields = store.job_hash(job_id)
+    return to_object(fields) if fields else None
+
+
+def recent(store: Store, limit: int) -> list[dict]:
+    """The newest jobs first."""
+    ids = store.recent_job_ids(limit)
+    with store.redis.pipeline(transaction=False) as pipe:
+        for job_id in ids:
+            pipe.hgetall(key.job(job_id))
+        hashes = pipe.execute()
+    return [to_object(h) for h in hashes if h]
+
+
+def start(store: Store, job_id: str) -> dict | None:
+    """queued -> running; None when the job may not start (cancelled, unknown)."""
+    fields = store.set_fields(job_id, {"state": p.RUNNING, "started_at": now_ms()}, only_from=(p.QUEUED,))
+    return to_object(fields) if fields else None
+
+
+def finish(store: Store, job_id: str, state: str, exit_code: int | None = None,
+           error: str | None = None) -> dict | None:
+    """Move a live job to a terminal state; None when it already ended."""
+    changes = {"state": state, "finished_at": now_ms(), "exit_code": exit_code, "error": error}
+    fields = store.set_fields(job_id, changes, only_from=(p.QUEUED, p.RUNNING))
+    return to_object(fields) if fields else None

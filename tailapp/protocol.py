@@ -1,0 +1,59 @@
+"""Names and payload checks shared by the Socket.IO handlers, the HTTP API and the Python client.
+
+docs/PROTOCOL.md is the prose version of this module; keep them together.
+"""
+
+from __future__ import annotations
+
+import re
+
+NAMESPACE = "/tail"
+
+# client -> server
+SUBSCRIBE = "subscribe"
+UNSUBSCRIBE = "unsubscribe"
+WATCH_JOBS = "watch_jobs"
+# server -> client
+LINES = "lines"
+JOB = "job"
+RESYNC = "resync"
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, LOST = "queued", "running", "succeeded", "failed", "cancelled", "lost"
+STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, LOST)
+TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED, LOST})
+
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+JOBS_ROOM = "jobs"  # the room of viewers of the job list
+
+
+def job_room(job_id: str) -> str:
+    return f"job:{job_id}"
+
+
+class BadRequest(ValueError):
+    """A payload that breaks the protocol; its message is safe to show the client."""
+
+
+def parse_job_id(value: object) -> str:
+    if not isinstance(value, str) or not JOB_ID.fullmatch(value):
+        raise BadRequest('"job" must be a job id (32 hex characters)')
+    return value
+
+
+def parse_after(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadRequest('"after" must be an integer \u2265 0')
+    return value
+
+
+def parse_subscribe(payload: object) -> tuple[str, int]:
+    """Check a `subscribe` payload; return (job id, after)."""
+    if not isinstance(payload, dict):
+        raise BadRequest("payload must be an object")
+    return parse_job_id(payload.get("job")), parse_after(payload.get("after", 0))
+
+
+def parse_unsubscribe(payload: object) -> str:
+    if not isinstance(payload, dict):
+        raise BadRequest("payload must be an object")
+    return parse_job_id(payload.get("job"))

@@ -1,0 +1,189 @@
+"""One Redis pub/sub connection per server process, fanned out to one Socket.IO room per job.
+
+A new subscription first replays the backlog, then joins the room. Live lines that come in while the
+backlog is being read are held in the subscription's buffer and merged by seq, so each subscriber gets
+every line after its `after` exactly once and in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import gevent
+import redis
+
+from tailapp import jobs
+from tailapp import protocol as p
+from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Syncing:
+    """A subscription that is replaying its backlog; live messages wait in `held`."""
+
+    sid: str
+    job_id: str
+    held: list = field(default_factory=list)
+    stale: bool = False  # the relay lost messages meanwhile: the client must resubscribe
+
+
+class Relay:
+    """Reads every job channel once and emits to the rooms; runs subscription handshakes."""
+
+    def __init__(self, server, store: Store, pubsub_client: redis.Redis, *, replay_chunk: int = 5000,
+                 ignore_queue: bool = False):
+        self.server = server  # the python-socketio Server
+        self.store = store
+        self.pubsub_client = pubsub_client
+        self.replay_chunk = replay_chunk
+        self.emit_options = {"ignore_queue": True} if ignore_queue else {}
+        self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
+        self.connected = False
+        self._greenlet = None
+
+    # -- the feed -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._greenlet is None:
+            self._greenlet = gevent.spawn(self._run)
+
+    def _run(self) -> None:
+        delay, lost_feed = 0.1, False
+        while True:
+            try:
+                pubsub = self.pubsub_client.pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(JOB_CHANNEL_PATTERN)
+                self.connected, delay = True, 0.1
+                if lost_feed:
+                    self._tell_everyone_to_resync()
+                for message in pubsub.listen():
+                    self._handle(message["channel"], message["data"])
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.warning("relay lost Redis (%s); reconnecting in %.1fs", exc, delay)
+            except Exception:
+                log.exception("relay error; reconnecting")
+            self.connected, lost_feed = False, True
+            gevent.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _handle(self, channel: str, data: str) -> None:
+        job_id = key.job_from_channel(channel)
+        room = p.job_room(job_id)
+        waiting = self.syncing.get(job_id)
+        if data[0] == "L" and not waiting and not self._has_members(room):
+            return  # nobody watches this job here: skip decoding
+        kind, body = decode_message(data)
+        if kind == "lines":
+            seq, texts, times = body
+            event, payload, rooms = p.LINES, {"job": job_id, "seq": seq, "lines": texts, "times": times}, room
+        else:
+            event, payload, rooms = p.JOB, jobs.to_object(body), [room, p.JOBS_ROOM]
+        for sync in (waiting or {}).values():
+            sync.held.append((event, payload))
+        self.server.emit(event, payload, to=rooms, namespace=p.NAMESPACE, **self.emit_options)
+
+    def _has_members(self, room: str) -> bool:
+        return bool(self.server.manager.rooms.get(p.NAMESPACE, {}).get(room))
+
+    def _tell_everyone_to_resync(self) -> None:
+        """Messages were missed while Redis was away: every viewer resubscribes from its last seq."""
+        for room in list(self.server.manager.rooms.get(p.NAMESPACE, {})):
+            if room.startswith("job:"):
+                self.server.emit(p.RESYNC, {"job": room[4:]}, to=room, namespace=p.NAMESPACE)
+        for handshakes in self.syncing.values():
+            for sync in handshakes.values():
+                sync.stale = True
+
+    # -- subscriptions ------------------------------------------------------------------------------
+    def subscribe(self, sid: str, job_id: str, after: int) -> dict:
+        """Start a handshake for sid; return the ack. The backlog follows in a greenlet."""
+        self.unsubscribe(sid, job_id)
+        sync = Syncing(sid, job_id)
+        self.syncing.setdefault(job_id, {})[sid] = sync  # before any read: nothing published now is missed
+        job = jobs.get(self.store, job_id)
+        if job is None:
+            self._forget(sync)
+            return {"ok": False, "error": "unknown job"}
+        gevent.spawn(self._replay, sync, after, job)
+        return {"ok": True, "job": job}
+
+    def unsubscribe(self, sid: str, job_id: str) -> None:
+        old = self.syncing.get(job_id, {}).get(sid)
+        if old is not None:
+            self._forget(old)
+        self.server.leave_room(sid, p.job_room(job_id), namespace=p.NAMESPACE)
+
+    def forget_sid(self, sid: str) -> None:
+        """Drop the handshakes of a disconnected client (Socket.IO drops its rooms itself)."""
+        for handshakes in list(self.syncing.values()):
+            if sid in handshakes:
+                self._forget(handshakes[sid])
+
+    def _forget(self, sync: Syncing) -> None:
+        handshakes = self.syncing.get(sync.job_id, {})
+        if handshakes.get(sync.sid) is sync:
+            del handshakes[sync.sid]
+            if not handshakes:
+                del self.syncing[sync.job_id]
+
+    def _replay(self, sync: Syncing, after: int, job: dict) -> None:
+        try:
+            last = self._send_backlog(sync, after)
+        except redis.RedisError as exc:
+            log.warning("backlog read failed for %s: %s", sync.job_id, exc)
+            sync.stale = True
+            last = after
+        if not self._current(sync):
+            return
+        if sync.stale:
+            self._forget(sync)
+            self.server.emit(p.RESYNC, {"job": sync.job_id}, to=sync.sid, namespace=p.NAMESPACE)
+            return
+        self._emit(sync, p.JOB, job)
+        self._drain_and_join(sync, last)
+
+    def _send_backlog(self, sync: Syncing, after: int) -> int:
+        """Send lines after `after` in chunks; return the last seq sent."""
+        while self._current(sync):
+            texts, times = self.store.read_lines(sync.job_id, after, self.replay_chunk)
+            if texts:
+                self._emit(sync, p.LINES, {"job": sync.job_id, "seq": after + 1, "lines": texts, "times": times})
+                after += len(texts)
+            if len(texts) < self.replay_chunk:
+                break
+        return after
+
+    def _drain_and_join(self, sync: Syncing, last: int) -> None:
+        # No greenlet switch may happen between the last held message and joining the room, or a
+        # message could slip between them; emits only queue packets, they do not yield.
+        while sync.held:
+            event, payload = sync.held.pop(0)
+            if event == p.LINES:
+                payload, last = _after(payload, last)
+            if payload is not None:
+                self._emit(sync, event, payload)
+        self.server.enter_room(sync.sid, p.job_room(sync.job_id), namespace=p.NAMESPACE)
+        self._forget(sync)
+
+    def _current(self, sync: Syncing) -> bool:
+        return self.syncing.get(sync.job_id, {}).get(sync.sid) is sync
+
+    def _emit(self, sync: Syncing, event: str, payload: dict) -> None:
+        self.server.emit(event, payload, to=sync.sid, namespace=p.NAMESPACE)
+
+
+def _after(payload: dict, last: int) -> tuple[dict | None, int]:
+    """The part of a `lines` payload after seq `last` (None if nothing), and the new last seq."""
+    seq, texts = payload["seq"], payload["lines"]
+    end = seq + len(texts) - 1
+    if end <= last:
+        return None, last
+    if seq > last + 1:
+        # A gap cannot happen with one ordered feed; resync would be the answer if it ever did.
+        log.error("gap in held lines for %s: have %d, got %d", payload["job"], last, seq)
+    skip = max(0, last + 1 - seq)
+    if skip:
+        payload = {**payload, "seq": seq + skip, "lines": texts[skip:], "times": payload["times"][skip:]}
+    return payload, end

@@ -1,0 +1,50 @@
+"""The server entry: gevent, Flask and Socket.IO in one process. `python server.py` runs this."""
+
+from gevent import monkey
+
+if not monkey.is_module_patched("socket"):
+    monkey.patch_all()
+
+import argparse
+import logging
+import os
+import signal
+
+import gevent
+
+from tailapp.app import ConfigError, create_app
+from tailapp.events import socketio
+
+log = logging.getLogger("tailapp.server")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="server.py", description="Run the tailapp web server.")
+    parser.add_argument("--host", default=os.environ.get("TAILAPP_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("TAILAPP_PORT", "5000")))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=os.environ.get("TAILAPP_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app = create_app({"HOST": args.host, "PORT": args.port})
+    except ConfigError as exc:
+        raise SystemExit(f"tailapp: {exc}") from None
+    runtime = app.extensions["tailapp"]
+    runtime.store.warm(app.config["REDIS_POOL_SIZE"])
+    runtime.relay.start()
+    gevent.signal_handler(signal.SIGTERM, _stop)
+    log.info("serving on http://%s:%d", args.host, args.port)
+    socketio.run(app, host=args.host, port=args.port, log_output=False)
+
+
+def _stop() -> None:
+    log.info("SIGTERM: stopping")
+    socketio.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Redis: every key name, the Lua scripts that change them, and the line encoding."""
+
+from __future__ import annotations
+
+import json
+
+import redis
+
+PREFIX = "tailapp:"
+NULL = ""  # how a hash field stores None
+JOB_CHANNEL_PATTERN = f"{PREFIX}ch:*"
+
+
+class key:  # noqa: N801 - used as a namespace: key.lines(job_id)
+    """Every Redis key and channel name tailapp uses."""
+
+    @staticmethod
+    def job(job_id: str) -> str:
+        return f"{PREFIX}job:{job_id}"
+
+    @staticmethod
+    def lines(job_id: str) -> str:
+        return f"{PREFIX}lines:{job_id}"
+
+    @staticmethod
+    def channel(job_id: str) -> str:
+        return f"{PREFIX}ch:{job_id}"
+
+    @staticmethod
+    def job_from_channel(channel: str) -> str:
+        return channel[len(PREFIX) + 3 :]
+
+    jobs = f"{PREFIX}jobs"  # sorted set of job ids by created_at
+
+
+# Lines are appended, counted and published in one step, so a reader never sees on the channel a line
+# that is not in the list yet. Elements are "<ms> <text>"; the channel message is
+# "L<first seq>\n<element>\n<element>…" (a line never holds "\n": the writer splits on it).
+# ARGV[1] is the count the writer expects before the batch: a retry of a batch whose reply was lost
+# finds it already there and does nothing, so lines are never doubled.
+APPEND_LINES = """
+local have = redis.call('LLEN', KEYS[1])
+local before = tonumber(ARGV[1])
+if have == before + #ARGV - 1 and #ARGV > 1 then return have end
+if have ~= before then return redis.error_reply('line count is ' .. have .. ', writer expected ' .. before) end
+local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[2], 'lines', n)
+redis.call('PUBLISH', KEYS[3], 'L' .. (before + 1) .. '\\n' .. table.concat(ARGV, '\\n', 2))
+return n
+"""
+
+# A state change is written only when the job's current state is one of ARGV[1] (comma list; empty:
+# any), so a late "succeeded" cannot overwrite "cancelled" or "lost". Publishes the whole hash.
+SET_FIELDS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+if ARGV[1] ~= '' then
+  local state = redis.call('HGET', KEYS[1], 'state')
+  if not string.find(',' .. ARGV[1] .. ',', ',' .. state .. ',', 1, true) then return nil end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+local h = redis.call('HGETALL', KEYS[1])
+redis.call('PUBLISH', KEYS[2], 'J' .. cjson.encode(h))
+return h
+"""
+
+# Redis' Lua unpack() is limited to a few thousand values: batches are cut below that.
+MAX_LINES_PER_CALL = 4_000  # one ARGV slot is the expected count
+
+
+class Store:
+    """Redis access for one process: scripts registered once, keys from `key`."""
+
+    def __init__(self, client: redis.Redis):
+        self.redis = client
+        self._append = client.register_script(APPEND_LINES)
+        self._set_fields = client.register_script(SET_FIELDS)
+
+    def append_lines(self, job_id: str, elements: list[str], before: int) -> int:
+        """Append encoded lines after line `before`, publish them; return the new line count."""
+        keys = (key.lines(job_id), key.job(job_id), key.channel(job_id))
+        return int(self._append(keys=keys, args=[before, *elements]))
+
+    def set_fields(self, job_id: str, fields: dict, only_from: tuple[str, ...] = ()) -> dict | None:
+        """Write job fields and publish the job; None when the job is missing or not in `only_from`."""
+        args = [",".join(only_from)]
+        for name, value in fields.items():
+            args += [name, encode_field(value)]
+        flat = self._set_fields(keys=(key.job(job_id), key.channel(job_id)), args=args)
+        return None if flat is None else pairs_to_dict(flat)
+
+    def create_job(self, job_id: str, fields: dict, created_at: int) -> None:
+        """Store a new job hash and index it by creation time."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key.job(job_id), mapping={k: encode_field(v) for k, v in fields.items()})
+            pipe.zadd(key.jobs, {job_id: created_at})
+            pipe.execute()
+
+    def job_hash(self, job_id: str) -> dict:
+        return self.redis.hgetall(key.job(job_id))
+
+    def recent_job_ids(self, limit: int) -> list[str]:
+        return self.redis.zrevrange(key.jobs, 0, limit - 1)
+
+    def read_lines(self, job_id: str, after: int, count: int) -> tuple[list[str], list[int]]:
+        """Lines with seq in (after, after + count], as texts and times."""
+        return decode_elements(self.redis.lrange(key.lines(job_id), after, after + count - 1))
+
+    def line_count(self, job_id: str) -> int:
+        return int(self.redis.llen(key.lines(job_id)))
+
+
+    def warm(self, count: int) -> None:
+        """Open `count` pooled connections now, so the process holds a fixed number from the start."""
+        pool = self.redis.connection_pool
+        taken = [pool.get_connection() for _ in range(count)]
+        for connection in taken:
+            pool.release(connection)
+
+
+def encode_line(ms: int, text: str) -> str:
+    return f"{ms} {text}"
+
+
+def decode_elements(elements: list[str]) -> tuple[list[str], list[int]]:
+    """Split "<ms> <text>" elements into texts and times."""
+    texts, times = [], []
+    for element in elements:
+        ms, _, text = element.partition(" ")
+        texts.append(text)
+        times.append(int(ms))
+    return texts, times
+
+
+def decode_message(data: str) -> tuple[str, object]:
+    """Parse a channel message: ("lines", (seq, texts, times)) or ("job", hash dict)."""
+    if data[0] == "L":
+        head, _, body = data.partition("\n")
+        texts, times = decode_elements(body.split("\n"))
+        return "lines", (int(head[1:]), texts, times)
+    return "job", pairs_to_dict(json.loads(data[1:]))
+
+
+def encode_field(value: object) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def pairs_to_dict(flat: list) -> dict:
+    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+def connect(url: str, **kwargs) -> redis.Redis:
+    """A Redis client for `url` that returns str (decode_responses) and checks idle connections."""
+    return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30, **kwargs)

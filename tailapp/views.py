@@ -1,0 +1,47 @@
+"""The browser pages: the Start Task page with recent jobs, and the live log page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from tailapp import jobs
+from tailapp.api import ApiError, load_job, start_job
+from tailapp.tasks import REGISTRY
+
+bp = Blueprint("views", __name__)
+
+PARAM_PREFIX = "param."
+
+
+def _index(error: str | None = None, status: int = 200):
+    recent = jobs.recent(current_app.extensions["tailapp"].store, current_app.config["JOB_LIST_LIMIT"])
+    tasks = [spec.info() for spec in REGISTRY.values()]
+    return render_template("index.html", tasks=tasks, jobs=recent, error=error), status
+
+
+@bp.get("/")
+def index():
+    return _index()
+
+
+@bp.post("/jobs")
+def start():
+    """The Start Task form: start the job and go to its page."""
+    task = request.form.get("task", "")
+    spec = REGISTRY.get(task)
+    names = {p["name"] for p in spec.params} if spec else set()
+    params = {k[len(PARAM_PREFIX):]: v for k, v in request.form.items() if k.startswith(PARAM_PREFIX)}
+    for spec_param in spec.params if spec else []:
+        if spec_param["type"] == "bool" and spec_param["name"] not in params:
+            params[spec_param["name"]] = "false"  # an unticked checkbox is not sent at all
+    params = {k: v for k, v in params.items() if k in names} if spec else params
+    try:
+        job = start_job(task, params, from_form=True)
+    except ApiError as exc:
+        return _index(exc.message, exc.status)
+    return redirect(url_for("views.job_page", job_id=job["id"]), 303)
+
+
+@bp.get("/jobs/<job_id>")
+def job_page(job_id: str):
+    return render_template("job.html", job=load_job(job_id))

@@ -1,0 +1,95 @@
+"""The web side of the app: Socket.IO, the relay, blueprints, CSRF, vendor files and error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app, jsonify, render_template, request, send_from_directory
+from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
+from werkzeug.exceptions import HTTPException, NotFound
+from wtforms.validators import ValidationError
+
+from tailapp import api, events, views
+from tailapp.relay import Relay
+from tailapp.store import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR_PACKAGES = ("socket.io-client", "ansi_up")  # the npm packages the browser may load
+MAX_SOCKET_PAYLOAD = 4 * 1024 * 1024  # larger Socket.IO packets close the connection
+
+csrf = CSRFProtect()
+
+
+def init_web(app: Flask) -> None:
+    """Bind Socket.IO, the relay and the blueprints to `app`."""
+    settings = app.config
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    csrf.init_app(app)
+    csrf.exempt(api.bp)  # the API checks CSRF itself, see _guard_api
+    app.before_request(_guard_api)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+    app.add_url_rule("/vendor/<path:filename>", "vendor", _vendor)
+    app.register_error_handler(api.ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    events.socketio.init_app(
+        app, async_mode="gevent", message_queue=settings["MESSAGE_QUEUE"],
+        cors_allowed_origins=settings["CORS_ALLOWED_ORIGINS"] or None,
+        max_http_buffer_size=MAX_SOCKET_PAYLOAD,
+    )
+    runtime = app.extensions["tailapp"]
+    runtime.relay = Relay(events.socketio.server, runtime.store,
+                          connect(settings["REDIS_URL"], client_name="tailapp-relay"),
+                          replay_chunk=settings["REPLAY_CHUNK"], ignore_queue=bool(settings["MESSAGE_QUEUE"]))
+
+
+def _guard_api():
+    """State changes through the API need a CSRF token or a JSON body (which a foreign page cannot send)."""
+    if request.blueprint != "api" or request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    token = request.headers.get("X-CSRFToken")
+    if token:
+        try:
+            validate_csrf(token)
+        except ValidationError:
+            return jsonify(error="invalid or expired CSRF token; reload the page"), 400
+    elif not request.is_json:
+        return jsonify(error="send a JSON body (Content-Type: application/json) or an X-CSRFToken header"), 400
+    return None
+
+
+def _vendor(filename: str):
+    """Front-end packages from node_modules (installed by npm from the lockfile)."""
+    package = filename.split("/", 1)[0]
+    if package not in VENDOR_PACKAGES:
+        raise NotFound()
+    return send_from_directory(ROOT / "node_modules", filename, max_age=3600)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_error(exc: api.ApiError):
+    if _wants_json():
+        return jsonify(error=exc.message), exc.status
+    return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+
+def _http_error(exc: HTTPException):
+    message = getattr(exc, "description", None) or exc.name
+    if isinstance(exc, NotFound):
+        message = "not found"
+    if _wants_json():
+        return jsonify(error=message), exc.code
+    return render_template("error.html", status=exc.code, message=message), exc.code
+
+
+def _unexpected_error(exc: Exception):
+    # Never a trace to the client: log it here, answer with a plain sentence.
+    current_app.logger.exception("unhandled error on %s", request.path)
+    if _wants_json():
+        return jsonify(error="internal error"), 500
+    return render_template("error.html", status=500, message="internal error"), 500

@@ -1,0 +1,150 @@
+"""The worker's side of a log: turn written text into numbered lines and ship them to Redis in batches.
+
+Batching is adaptive. A background thread sends whatever is pending in one script call; while that call
+is in flight new lines pile up and go together in the next one. An idle writer therefore sends a line at
+once, and a fast producer gets large batches without any timer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import redis
+
+from tailapp.store import MAX_LINES_PER_CALL, Store, encode_line
+
+CUT_MARKER = " \u21a9"  # ends each piece of a line that was split for being too long
+
+
+class WriterError(RuntimeError):
+    """The writer could not reach Redis for longer than it may retry."""
+
+
+class LogWriter:
+    """A text stream whose lines go to a job's backlog and channel, with seq and timestamp."""
+
+    def __init__(self, store: Store, job_id: str, *, max_line_chars: int = 64 * 1024,
+                 max_pending: int = 50_000, retry_seconds: float = 60.0):
+        self.store = store
+        self.job_id = job_id
+        self.max_line_chars = max_line_chars
+        self.max_pending = max_pending
+        self.retry_seconds = retry_seconds
+        self._partial = ""
+        self._pending: list[str] = []
+        self._queued = 0  # lines handed to the flusher
+        self._sent = 0  # lines Redis has
+        self._error: Exception | None = None
+        self._closing = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=f"tailapp-writer-{job_id[:8]}", daemon=True)
+        self._thread.start()
+
+    # -- the stream API (print(), sys.stdout) -------------------------------------------------------
+    def write(self, text: str) -> int:
+        """Accept text; every complete line is queued at once, a trailing partial line waits."""
+        if "\n" not in text:
+            self._partial += text
+            return len(text)
+        first, *rest = text.split("\n")
+        lines = [self._partial + first, *rest]
+        self._partial = lines.pop()
+        self._push(lines)
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        """Wait until every complete line written so far is in Redis."""
+        with self._cond:
+            while self._sent < self._queued and self._error is None:
+                self._cond.wait()
+        self._raise_if_failed()
+
+    def close(self) -> None:
+        """Send the partial line, flush, and stop the flusher thread."""
+        if self._partial:
+            self._push([self._partial])
+            self._partial = ""
+        self.flush()
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    @property
+    def lines_sent(self) -> int:
+        return self._sent
+
+    # -- producer side ------------------------------------------------------------------------------
+    def _push(self, lines: list[str]) -> None:
+        ms = int(time.time() * 1000)
+        if any(len(line) > self.max_line_chars for line in lines):
+            lines = [piece for line in lines for piece in self._cut(line)]
+        elements = [encode_line(ms, line) for line in lines]
+        with self._cond:
+            self._raise_if_failed()
+            while len(self._pending) >= self.max_pending and self._error is None:
+                self._cond.wait()  # backpressure: the task waits for Redis instead of eating memory
+            self._pending.extend(elements)
+            self._queued += len(elements)
+            self._cond.notify_all()
+
+    def _cut(self, line: str) -> list[str]:
+        """Split an over-long line into pieces; every piece but the last ends with a visible marker."""
+        if len(line) <= self.max_line_chars:
+            return [line]
+        size = self.max_line_chars - len(CUT_MARKER)
+        pieces = [line[i : i + size] for i in range(0, len(line), size)]
+        return [p + CUT_MARKER for p in pieces[:-1]] + pieces[-1:]
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise WriterError(f"log writer for job {self.job_id} failed: {self._error}") from self._error
+
+    # -- flusher thread -----------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._closing:
+                    self._cond.wait()
+                if not self._pending:
+                    return
+                batch = self._take_batch()
+            try:
+                self._send(batch)
+            except Exception as exc:  # noqa: BLE001 - any failure must reach the task, not die here
+                with self._cond:
+                    self._error = exc.__cause__ or exc
+                    self._cond.notify_all()
+                return
+            with self._cond:
+                self._sent += len(batch)
+                self._cond.notify_all()
+
+    def _take_batch(self) -> list[str]:
+        if len(self._pending) <= MAX_LINES_PER_CALL:
+            batch, self._pending = self._pending, []
+        else:
+            batch = self._pending[:MAX_LINES_PER_CALL]
+            del self._pending[:MAX_LINES_PER_CALL]
+        return batch
+
+    def _send(self, batch: list[str]) -> None:
+        """Append a batch, retrying while Redis is unreachable (bounded by retry_seconds)."""
+        deadline = time.monotonic() + self.retry_seconds
+        delay = 0.05
+        while True:
+            try:
+                self.store.append_lines(self.job_id, batch, before=self._sent)
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                if time.monotonic() + delay > deadline:
+                    raise WriterError(str(exc)) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
