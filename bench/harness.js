@@ -34,7 +34,7 @@ function line(i) {
 function batch(from, count, t0, rate) {
   const lines = [];
   const times = [];
-  for (let i = from; i < from + count; i++) { lines.push(line(i)); times.push(t0 + (rate ? (i * 1000) / rate : i)); }
+  for (let i = from; i < from + count; i++) { lines.push(line(i)); times.push(t0 + (rate ? (i * 1000) / rate : i * 5)); }
   return { lines, times };
 }
 
@@ -46,7 +46,8 @@ const search = new Search(view, {
   prev: document.getElementById('search-prev'), next: document.getElementById('search-next'),
 });
 new FollowControl(view, document.getElementById('follow'));
-new TimestampControl(view, document.getElementById('ts-mode'), Date.now());
+const START = Date.now() - 600000;
+new TimestampControl(view, document.getElementById('ts-mode'), START);
 new Permalinks(view);
 
 const h = { store, sections, view, search, done: false, endShownAt: null, t0: 0 };
@@ -54,7 +55,7 @@ window.__harness = h;
 
 // Pre-generate the backlog so that timing covers the viewer only, then deliver it like socket events.
 const backlog = [];
-for (let i = 0; i < TOTAL; i += BATCH) backlog.push(batch(i, Math.min(BATCH, TOTAL - i), Date.now() - 60000, 0));
+for (let i = 0; i < TOTAL; i += BATCH) backlog.push(batch(i, Math.min(BATCH, TOTAL - i), START, 0));
 h.t0 = performance.now();
 // One batch per macrotask, like socket messages arriving; MessageChannel avoids setTimeout's 4 ms clamp.
 let k = 0;
@@ -64,8 +65,8 @@ channel.port1.onmessage = () => {
 };
 channel.port2.postMessage(0);
 view.onFrame(() => {
-  if (h.endShownAt === null && store.length === TOTAL && view.els.has(TOTAL - 1)) {
-    h.endShownAt = performance.now() - h.t0;
+  if (!h.done && store.length === TOTAL && (view.els.has(TOTAL - 1) || !view.follow)) {
+    if (view.els.has(TOTAL - 1)) h.endShownAt = performance.now() - h.t0;
     h.done = true;
     if (LIVE_RATE) startLive();
   }

@@ -89,7 +89,7 @@ export class LogView {
     for (let r = first; r < last; r++) {
       const i = this.sections.lineAt(r);
       wanted.add(i);
-      if (!this.els.has(i)) { html += this.rowHtml(i, r); added.push(i); }
+      if (!this.els.has(i)) { html += this.rowHtml(i); added.push(i, r); }
     }
     for (const [i, el] of this.els) if (!wanted.has(i)) { el.remove(); this.els.delete(i); }
     if (added.length) this.insertRows(html, added);
@@ -101,19 +101,23 @@ export class LogView {
     tpl.innerHTML = html;
     const nodes = Array.from(tpl.content.children);
     nodes.forEach((el, k) => {
-      this.els.set(added[k], el);
-      if (this.decorate) this.decorate(added[k], el);
+      const [i, r] = [added[2 * k], added[2 * k + 1]];
+      // Positions and indents go through the CSSOM, not style attributes, so a strict CSP can stay on.
+      el.style.top = `${r * LINE_HEIGHT}px`;
+      const depth = this.sections.depthOf(i);
+      if (depth) el.lastElementChild.style.paddingLeft = `${depth * 16}px`;
+      this.els.set(i, el);
+      if (this.decorate) this.decorate(i, el);
     });
     this.spacer.append(tpl.content);
   }
 
-  rowHtml(i, r) {
+  rowHtml(i) {
     const n = i + 1;
     const head = this.sections.headerAt(i);
     let cls = 'row';
     if (this.highlight && i >= this.highlight.from && i <= this.highlight.to) cls += ' hl';
     if (this.sections.kindOf(i) === KIND_END) cls += ' sec-end';
-    const depth = this.sections.depthOf(i);
     let body;
     if (head) {
       cls += ` sec-head${head.collapsed ? ' collapsed' : ''}${head.end === -1 ? ' running' : ''}`;
@@ -122,8 +126,7 @@ export class LogView {
       body = this.store.html(i);
     }
     const ts = this.tsMode === 'off' ? '' : `<span class="ts">${this.tsText(i)}</span>`;
-    const indent = depth ? ` style="padding-left:${depth * 16}px"` : '';
-    return `<div class="${cls}" data-i="${i}" style="top:${r * LINE_HEIGHT}px"><a class="num" href="#L${n}" data-n="${n}">${n}</a>${ts}<span class="txt"${indent}>${body}</span></div>`;
+    return `<div class="${cls}" data-i="${i}"><a class="num" href="#L${n}" data-n="${n}">${n}</a>${ts}<span class="txt">${body}</span></div>`;
   }
 
   metaText(s) {
