@@ -30,6 +30,7 @@ function start() {
     status.update(j);
     actions.update(j);
     ts.setOrigin(j.started_at);
+    $('log').dataset.empty = terminal ? 'No output.' : 'Waiting for output…';
     document.title = `${j.task} · ${j.state} · tailapp`;
   };
   const onStatus = (s) => {

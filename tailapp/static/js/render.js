@@ -39,6 +39,11 @@ export class LogView {
     this.scroller.append(this.spacer);
     this.root.append(this.scroller);
     this.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    // Stop following on the reader's intent, before a frame's auto-scroll can swallow the movement.
+    this.scroller.addEventListener('wheel', (e) => { if (e.deltaY < 0) this.stopFollow(); }, { passive: true });
+    this.scroller.addEventListener('keydown', (e) => {
+      if (['ArrowUp', 'PageUp', 'Home'].includes(e.key)) this.stopFollow();
+    });
     this.spacer.addEventListener('click', (e) => this.onClick(e));
     window.addEventListener('resize', () => this.request());
   }
@@ -61,6 +66,7 @@ export class LogView {
     if (this.store.pending) this.store.pump(INGEST_BUDGET_MS);
     if (this.store.pending) this.request();
     this.spacer.style.height = `${this.sections.rowCount * LINE_HEIGHT}px`;
+    this.root.classList.toggle('empty', this.store.length === 0 && !this.store.pending);
     if (this.follow) this.scrollToRow(this.sections.rowCount - 1, 'end');
     this.draw();
     for (const hook of this.frameHooks) hook();
@@ -210,6 +216,12 @@ export class LogView {
       this.scrollToRow(r, 'center');
     }
     this.request();
+  }
+
+  stopFollow() {
+    if (!this.follow) return;
+    this.follow = false;
+    for (const hook of this.frameHooks) hook();
   }
 
   /** Resume following the end of the log. */
