@@ -78,7 +78,7 @@ export class Search {
       }
     }
     this.scanned = n;
-    if (this.lines.length !== before && before !== 0) this.showCount();
+    if (this.lines.length !== before) this.showCount();
   }
 
   add(i, at) {
@@ -111,7 +111,9 @@ export class Search {
 
   showCount() {
     const n = this.lines.length;
-    this.ui.count.textContent = !this.query ? '' : n ? `${this.current + 1} of ${n}` : 'no matches';
+    let text = '';
+    if (this.query) text = !n ? 'no matches' : this.current === -1 ? `${n} match${n === 1 ? '' : 'es'}` : `${this.current + 1} of ${n}`;
+    this.ui.count.textContent = text;
     this.ui.input.classList.toggle('no-match', !!this.query && !n);
   }
 
