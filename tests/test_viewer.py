@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -212,3 +213,19 @@ def test_job_list_updates_badge_live(stack, page):
     expect(page.locator("#jobs-table tbody tr").first).to_have_attribute("data-job-id", job_id)
     expect(job_row.locator(".badge")).to_have_text("succeeded", timeout=20_000)
     expect(job_row.locator("td.duration")).not_to_be_empty()
+
+
+def test_cancel_then_restart(stack, page):
+    probe = requests.post(f"{stack.url}/api/jobs/{'0' * 32}/cancel", json={}, timeout=10)
+    if probe.status_code in (404, 405) and "unknown job" not in probe.text:
+        pytest.skip("the cancel endpoint is not on the server yet")
+    job_id = stack.start_job(lines=400, interval=0.05)
+    open_job(page, stack, job_id)
+    wait_lines(page, 5)
+    page.click("#cancel-btn")
+    expect(page.locator("#job-badge")).to_have_text("cancelled", timeout=20_000)
+    expect(page.locator("#cancel-btn")).to_be_hidden()
+    page.click("#restart-btn")
+    page.wait_for_url(re.compile(rf"/jobs/(?!{job_id})[0-9a-f]+$"))
+    page.wait_for_function("window.tailapp")
+    wait_lines(page, 1)
