@@ -77,12 +77,15 @@ def run(lines: int, rate: int, seconds: int) -> None:
         print(f"end of {lines:,}-line log shown after: {h['end']:.0f} ms (from first batch delivered; "
               f"{h['t0'] + h['end']:.0f} ms from navigation start)")
         page.wait_for_function("__harness.liveDone", timeout=(seconds + 30) * 1000)
-        live = page.evaluate("({n: __harness.liveLines, shown: __harness.store.length, tasks: __longtasks})")
+        live = page.evaluate("({n: __harness.liveLines, tasks: __longtasks, frame: __harness.frameMax, "
+                             "liveFrame: __harness.liveFrameMax})")
         backlog_task = longest(live["tasks"], h["t0"], h["liveStart"])
         live_task = longest(live["tasks"], h["liveStart"])
         print(f"live feed: {live['n']:,} lines in {seconds} s at {rate:,} lines/s target; "
               f"longest task while the backlog loads (after generation): {backlog_task:.0f} ms, "
               f"during live: {live_task:.0f} ms (0 = no task over 50 ms)")
+        print(f"longest viewer frame (its own JS): {live['frame']:.0f} ms while loading, "
+              f"{live['liveFrame']:.0f} ms during live")
         page.wait_for_timeout(500)
         total = page.evaluate("__harness.store.length")
         for query in ("needlexyz", "lorem", "no such text"):

@@ -50,8 +50,17 @@ const START = Date.now() - 600000;
 new TimestampControl(view, document.getElementById('ts-mode'), START);
 new Permalinks(view);
 
-const h = { store, sections, view, search, done: false, endShownAt: null, t0: 0 };
+const h = { store, sections, view, search, done: false, endShownAt: null, t0: 0, frameMax: 0, liveFrameMax: 0 };
 window.__harness = h;
+
+// The viewer's own work per frame, to tell its cost apart from the machine's (GC, other processes).
+const frame = view.frame.bind(view);
+view.frame = () => {
+  const t = performance.now();
+  frame();
+  const dt = performance.now() - t;
+  if (h.liveStartedAt) h.liveFrameMax = Math.max(h.liveFrameMax, dt); else h.frameMax = Math.max(h.frameMax, dt);
+};
 
 // Pre-generate the backlog so that timing covers the viewer only, then deliver it like socket events.
 const backlog = [];
