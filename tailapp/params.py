@@ -107,7 +107,7 @@ def _check_number(spec: dict, value: Any) -> int | float:
     if isinstance(value, bool) or not ok or value != value:  # value != value: NaN
         raise ParamError(f"parameter {name!r} must be {'an integer' if kind == 'int' else 'a number'}")
     if spec["min"] is not None and value < spec["min"]:
-        raise ParamError(f"parameter {name!r} must be \u2265 {spec['min']:g}")
+        raise ParamError(f"parameter {name!r} must be \u2265 {spec['min']}")
     if spec["max"] is not None and value > spec["max"]:
-        raise ParamError(f"parameter {name!r} must be \u2264 {spec['max']:g}")
+        raise ParamError(f"parameter {name!r} must be \u2264 {spec['max']}")
     return float(value) if kind == "float" else value

@@ -1,16 +1,20 @@
 """One Redis pub/sub connection per server process, fanned out to one Socket.IO room per job.
 
-A new subscription first replays the backlog, then joins the room. Live lines that come in while the
-backlog is being read are held in the subscription's buffer and merged by seq, so each subscriber gets
-every line after its `after` exactly once and in order.
+A new subscription first replays the backlog, then joins the room. Live lines that reach the relay
+meanwhile are held in the subscription's buffer. After the backlog read, the replay publishes a marker
+on the job's channel: Redis delivers a channel's messages in order, so when the relay sees the marker,
+every line the backlog read could contain has passed through the buffer (merged by seq) and the
+subscriber can join the room. Each subscriber gets every line after its `after` exactly once, in order.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 
 import gevent
+import gevent.event
 import redis
 
 from tailapp import jobs
@@ -18,6 +22,7 @@ from tailapp import protocol as p
 from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
 
 log = logging.getLogger(__name__)
+MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
 
 
 @dataclass
@@ -27,7 +32,9 @@ class Syncing:
     sid: str
     job_id: str
     held: list = field(default_factory=list)
-    stale: bool = False  # the relay lost messages meanwhile: the client must resubscribe
+    last: int = 0  # the last seq sent from the backlog
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    joined: gevent.event.Event = field(default_factory=gevent.event.Event)
 
 
 class Relay:
@@ -39,6 +46,7 @@ class Relay:
         self.store = store
         self.pubsub_client = pubsub_client
         self.replay_chunk = replay_chunk
+        self.marker_timeout = 10.0
         self.emit_options = {"ignore_queue": True} if ignore_queue else {}
         self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
         self.connected = False
@@ -72,6 +80,9 @@ class Relay:
         job_id = key.job_from_channel(channel)
         room = p.job_room(job_id)
         waiting = self.syncing.get(job_id)
+        if data[0] == MARKER:
+            self._marker_seen(waiting, data[1:])
+            return
         if data[0] == "L" and not waiting and not self._has_members(room):
             return  # nobody watches this job here: skip decoding
         kind, body = decode_message(data)
@@ -87,14 +98,23 @@ class Relay:
     def _has_members(self, room: str) -> bool:
         return bool(self.server.manager.rooms.get(p.NAMESPACE, {}).get(room))
 
+    def _marker_seen(self, waiting: dict | None, token: str) -> None:
+        sync = next((s for s in (waiting or {}).values() if s.token == token), None)
+        if sync is not None:  # else another server's subscriber, or one that left
+            self._drain_and_join(sync)
+
     def _tell_everyone_to_resync(self) -> None:
         """Messages were missed while Redis was away: every viewer resubscribes from its last seq."""
         for room in list(self.server.manager.rooms.get(p.NAMESPACE, {})):
             if room.startswith("job:"):
                 self.server.emit(p.RESYNC, {"job": room[4:]}, to=room, namespace=p.NAMESPACE)
-        for handshakes in self.syncing.values():
-            for sync in handshakes.values():
-                sync.stale = True
+        for handshakes in list(self.syncing.values()):
+            for sync in list(handshakes.values()):
+                self._resync(sync)
+
+    def _resync(self, sync: Syncing) -> None:
+        self._forget(sync)
+        self.server.emit(p.RESYNC, {"job": sync.job_id}, to=sync.sid, namespace=p.NAMESPACE)
 
     # -- subscriptions ------------------------------------------------------------------------------
     def subscribe(self, sid: str, job_id: str, after: int) -> dict:
@@ -129,20 +149,17 @@ class Relay:
                 del self.syncing[sync.job_id]
 
     def _replay(self, sync: Syncing, after: int, job: dict) -> None:
+        """Send the backlog, then let the relay finish the handshake when it sees our marker."""
         try:
-            last = self._send_backlog(sync, after)
+            sync.last = self._send_backlog(sync, after)
+            if not self._current(sync):
+                return
+            self._emit(sync, p.JOB, job)
+            self.store.redis.publish(key.channel(sync.job_id), MARKER + sync.token)
         except redis.RedisError as exc:
-            log.warning("backlog read failed for %s: %s", sync.job_id, exc)
-            sync.stale = True
-            last = after
-        if not self._current(sync):
-            return
-        if sync.stale:
-            self._forget(sync)
-            self.server.emit(p.RESYNC, {"job": sync.job_id}, to=sync.sid, namespace=p.NAMESPACE)
-            return
-        self._emit(sync, p.JOB, job)
-        self._drain_and_join(sync, last)
+            log.warning("backlog of %s not sent: %s", sync.job_id, exc)
+        if not sync.joined.wait(self.marker_timeout) and self._current(sync):
+            self._resync(sync)  # the marker was lost with the Redis connection: start over
 
     def _send_backlog(self, sync: Syncing, after: int) -> int:
         """Send lines after `after` in chunks; return the last seq sent."""
@@ -155,9 +172,9 @@ class Relay:
                 break
         return after
 
-    def _drain_and_join(self, sync: Syncing, last: int) -> None:
-        # No greenlet switch may happen between the last held message and joining the room, or a
-        # message could slip between them; emits only queue packets, they do not yield.
+    def _drain_and_join(self, sync: Syncing) -> None:
+        # Runs in the relay greenlet, between two messages: nothing can slip in between.
+        last = sync.last
         while sync.held:
             event, payload = sync.held.pop(0)
             if event == p.LINES:
@@ -166,6 +183,7 @@ class Relay:
                 self._emit(sync, event, payload)
         self.server.enter_room(sync.sid, p.job_room(sync.job_id), namespace=p.NAMESPACE)
         self._forget(sync)
+        sync.joined.set()
 
     def _current(self, sync: Syncing) -> bool:
         return self.syncing.get(sync.job_id, {}).get(sync.sid) is sync

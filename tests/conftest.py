@@ -1,0 +1,118 @@
+"""Fixtures: a real redis-server, a real Celery worker and a real server process, per test session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from tailapp.embedded import EmbeddedRedis, free_port
+from tests.viewer import Viewer
+
+ROOT = Path(__file__).resolve().parent.parent
+TERMINAL = {"succeeded", "failed", "cancelled", "lost"}
+
+
+class Stack:
+    """A running tailapp: Redis, one worker, one server; with helpers to start and watch jobs."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.redis_server = EmbeddedRedis(tmp / "redis", appendonly=True).start()
+        self.redis_url = self.redis_server.url
+        self.redis = redis.Redis.from_url(self.redis_url, decode_responses=True)
+        self.env = {**os.environ, "TAILAPP_REDIS_URL": self.redis_url, "TAILAPP_DATA_DIR": str(tmp / "data"),
+                    "PYTHONUNBUFFERED": "1"}
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.worker = self.server = None
+        self.start_worker()
+        self.start_server()
+
+    # -- processes ----------------------------------------------------------------------------------
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        with open(self.tmp / f"{name}.log", "ab") as out:  # the child keeps its own descriptor
+            return subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+
+    def start_worker(self, concurrency: int = 4) -> None:
+        self.worker = self._spawn("worker", [sys.executable, "-m", "celery", "-A", "tailapp.celery", "worker",
+                                             "-c", str(concurrency), "--loglevel", "INFO", "--without-mingle",
+                                             "--without-gossip"])
+
+    def start_server(self) -> None:
+        self.server = self._spawn("server", [sys.executable, "server.py", "--port", str(self.port)])
+        self._wait(lambda: requests.get(f"{self.url}/api/tasks", timeout=1).ok, "server to answer")
+
+    def stop_server(self) -> None:
+        _stop(self.server)
+
+    def restart_server(self) -> None:
+        self.stop_server()
+        self.start_server()
+
+    def close(self) -> None:
+        _stop(self.server)
+        _stop(self.worker)
+        self.redis_server.stop()
+
+    # -- jobs ---------------------------------------------------------------------------------------
+    def start_job(self, task: str = "demo", **params) -> str:
+        response = requests.post(f"{self.url}/api/jobs", json={"task": task, "params": params}, timeout=10)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def job(self, job_id: str) -> dict:
+        return requests.get(f"{self.url}/api/jobs/{job_id}", timeout=10).json()
+
+    def wait_job(self, job_id: str, states=TERMINAL, timeout: float = 60) -> dict:
+        self._wait(lambda: self.job(job_id)["state"] in states, f"job {job_id} to reach {states}", timeout)
+        return self.job(job_id)
+
+    def viewer(self) -> Viewer:
+        return Viewer(self.url)
+
+    def log(self, name: str) -> str:
+        return (self.tmp / f"{name}.log").read_text(errors="replace")
+
+    @staticmethod
+    def _wait(check, what: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if check():
+                    return
+            except (requests.RequestException, redis.RedisError):
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"timed out waiting for {what}")
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Stack:
+    """Redis, a worker and a server, shared by the whole session; the worker is ready when yielded."""
+    running = Stack(tmp_path_factory.mktemp("stack"))
+    try:
+        warmup = running.start_job(lines=1, interval=0)
+        running.wait_job(warmup, timeout=60)
+        yield running
+    finally:
+        running.close()

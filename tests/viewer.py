@@ -1,0 +1,76 @@
+"""A test viewer: a python-socketio client that records every `lines` and `job` event it receives."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import socketio
+
+NS = "/tail"
+
+
+class Viewer:
+    """Connects to /tail, subscribes, and keeps every seq the server sent (duplicates included)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.client = socketio.Client(reconnection=False)
+        self.seqs: list[int] = []  # every seq received, in order of arrival
+        self.texts: dict[int, str] = {}
+        self.events: list[tuple] = []  # ("lines", first, last) / ("job", state), in order
+        self.last = 0
+        self.done = threading.Event()
+        self.client.on("lines", self._on_lines, namespace=NS)
+        self.client.on("job", self._on_job, namespace=NS)
+
+    def connect(self) -> Viewer:
+        self.client.connect(self.url, namespaces=[NS], transports=["websocket"], wait_timeout=10)
+        return self
+
+    def call(self, event: str, payload=None, timeout: float = 10):
+        return self.client.call(event, payload, namespace=NS, timeout=timeout)
+
+    def subscribe(self, job_id: str, after: int | None = None) -> dict:
+        return self.call("subscribe", {"job": job_id, "after": self.last if after is None else after})
+
+    def disconnect(self) -> None:
+        """Leave at once. websocket-client's close() waits up to 3 s for a close frame that gevent's
+        server never answers, so the wait happens in a thread; the server sees the disconnect at once."""
+        if self.client.connected:
+            client = self.client
+            self._closer = threading.Thread(target=client.disconnect, daemon=True)
+            self._closer.start()
+
+    def reconnect(self) -> Viewer:
+        """Disconnect, then connect again with a new client (a page reload or a network blip)."""
+        self.disconnect()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("lines", self._on_lines, namespace=NS)
+        self.client.on("job", self._on_job, namespace=NS)
+        return self.connect()
+
+    def _on_lines(self, message: dict) -> None:
+        seq = message["seq"]
+        assert len(message["lines"]) == len(message["times"])
+        for offset, text in enumerate(message["lines"]):
+            self.seqs.append(seq + offset)
+            self.texts[seq + offset] = text
+        self.last = max(self.last, seq + len(message["lines"]) - 1)
+        self.events.append(("lines", seq, seq + len(message["lines"]) - 1))
+
+    def _on_job(self, job: dict) -> None:
+        self.events.append(("job", job["state"]))
+        if job["state"] in ("succeeded", "failed", "cancelled", "lost"):
+            self.done.set()
+
+    def wait_done(self, timeout: float = 60) -> None:
+        if not self.done.wait(timeout):
+            raise TimeoutError(f"no terminal job event; last seq {self.last}")
+
+    def wait_for(self, seq: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while self.last < seq:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited for seq {seq}, have {self.last}")
+            time.sleep(0.01)
