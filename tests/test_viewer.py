@@ -55,6 +55,16 @@ def row(page: Page, n: int):
     return page.locator(f'.log .row[data-i="{n - 1}"]')
 
 
+def settled_scroll_top(page: Page) -> float:
+    """scrollTop once a smooth (wheel) scroll has come to rest."""
+    return page.evaluate("""async () => {
+        const sc = document.querySelector('.log-scroll');
+        let last = -1;
+        while (sc.scrollTop !== last) { last = sc.scrollTop; await new Promise((r) => setTimeout(r, 150)); }
+        return last;
+    }""")
+
+
 def test_start_task_from_form_streams_lines(stack, page):
     page.goto(stack.url)
     page.fill("input[name='param.lines']", "30")
@@ -183,7 +193,7 @@ def test_follow_stops_on_scroll_up_and_resumes(stack, page):
     page.locator(".log-scroll").hover()
     page.mouse.wheel(0, -600)
     expect(page.locator("#follow")).to_be_visible()
-    top = page.evaluate("document.querySelector('.log-scroll').scrollTop")
+    top = settled_scroll_top(page)
     wait_lines(page, page.evaluate("tailapp.store.length") + 50)
     assert page.evaluate("document.querySelector('.log-scroll').scrollTop") == top
     page.click("#follow")
