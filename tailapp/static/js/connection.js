@@ -1,0 +1,90 @@
+// The job's live feed over Socket.IO: subscribe from the last line shown, on every (re)connect.
+import { io } from '../../vendor/socket.io-client/dist/socket.io.esm.min.js';
+import { EVENTS, NAMESPACE } from './protocol.js';
+
+const RESUMED_SHOWN_MS = 4000;
+
+/** Open the /tail namespace (one socket per page). */
+export function openSocket() {
+  return io(NAMESPACE, { transports: ['websocket', 'polling'] });
+}
+
+/**
+ * Follows one job. Callbacks: onLines(lines, times, firstSeq), onJob(job), onStatus(status) where
+ * status is "connecting", "live", "reconnecting" or "resumed".
+ */
+export class JobFeed {
+  constructor(socket, jobId, { onLines, onJob, onStatus, onError }) {
+    this.socket = socket;
+    this.jobId = jobId;
+    this.last = 0;              // seq of the last line handed to onLines
+    this.cb = { onLines, onJob, onStatus: onStatus || (() => {}), onError: onError || (() => {}) };
+    this.everConnected = false;
+    this.resubscribing = false;
+    this.statusTimer = 0;
+    socket.on('connect', () => this.onConnect());
+    socket.on('disconnect', () => this.setStatus('reconnecting'));
+    socket.io.on('reconnect_attempt', () => this.setStatus('reconnecting'));
+    socket.on(EVENTS.LINES, (msg) => this.onLinesEvent(msg));
+    socket.on(EVENTS.JOB, (job) => { if (job && job.id === this.jobId) this.cb.onJob(job); });
+    socket.on(EVENTS.RESYNC, (msg) => { if (msg && msg.job === this.jobId) this.subscribe(); });
+    this.setStatus('connecting');
+    if (socket.connected) this.onConnect();
+  }
+
+  onConnect() {
+    const resumed = this.everConnected;
+    this.everConnected = true;
+    this.subscribe().then((ok) => {
+      if (!ok) return;
+      this.setStatus(resumed ? 'resumed' : 'live');
+      if (resumed) this.statusTimer = setTimeout(() => this.setStatus('live'), RESUMED_SHOWN_MS);
+    });
+  }
+
+  /** Ask for every line after the last one shown; resolves to whether the server accepted. */
+  subscribe() {
+    this.resubscribing = true;
+    return new Promise((resolve) => {
+      this.socket.emit(EVENTS.SUBSCRIBE, { job: this.jobId, after: this.last }, (ack) => {
+        this.resubscribing = false;
+        if (ack && ack.ok) {
+          if (ack.job) this.cb.onJob(ack.job);
+          resolve(true);
+        } else {
+          this.cb.onError((ack && ack.error) || 'subscribe failed');
+          resolve(false);
+        }
+      });
+    });
+  }
+
+  onLinesEvent(msg) {
+    if (!msg || msg.job !== this.jobId || !Array.isArray(msg.lines)) return;
+    let { seq, lines, times } = msg;
+    if (seq > this.last + 1) {
+      // A gap: lines went missing on the way. Ask again from what we have; duplicates are dropped below.
+      if (!this.resubscribing) this.subscribe();
+      return;
+    }
+    const skip = this.last + 1 - seq;   // lines we already have (seq <= last)
+    if (skip >= lines.length) return;
+    if (skip > 0) { lines = lines.slice(skip); times = times && times.slice(skip); seq += skip; }
+    this.last = seq + lines.length - 1;
+    this.cb.onLines(lines, times, seq);
+  }
+
+  setStatus(status) {
+    clearTimeout(this.statusTimer);
+    this.status = status;
+    this.cb.onStatus(status);
+  }
+}
+
+/** Join the job-list feed; onJob(job) for every job's state change. Rejoins after reconnects. */
+export function watchJobs(socket, onJob) {
+  const join = () => socket.emit(EVENTS.WATCH_JOBS, {}, () => {});
+  socket.on('connect', join);
+  socket.on(EVENTS.JOB, (job) => { if (job && job.id) onJob(job); });
+  if (socket.connected) join();
+}

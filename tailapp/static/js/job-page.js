@@ -1,0 +1,51 @@
+// Bootstraps the live log page from #job-data: view, search, controls, and the Socket.IO feed.
+import { pageData } from './api.js';
+import { openSocket, JobFeed } from './connection.js';
+import { FollowControl, JobActions, JobStatus, TimestampControl } from './controls.js';
+import { LineStore } from './lines.js';
+import { Permalinks } from './permalink.js';
+import { isTerminal } from './protocol.js';
+import { LogView } from './render.js';
+import { Search } from './search.js';
+import { Sections } from './sections.js';
+
+const $ = (id) => document.getElementById(id);
+
+function start() {
+  const job = pageData('job-data');
+  const store = new LineStore();
+  const sections = new Sections(store);
+  const view = new LogView($('log'), store, sections);
+  const search = new Search(view, { input: $('search-input'), count: $('search-count'), prev: $('search-prev'), next: $('search-next') });
+  new FollowControl(view, $('follow'));
+  const ts = new TimestampControl(view, $('ts-mode'), job.started_at);
+  new Permalinks(view);
+  const status = new JobStatus({ badge: $('job-badge'), started: $('job-started'), duration: $('job-duration'), exit: $('job-exit'), error: $('job-error') });
+  const actions = new JobActions({ cancel: $('cancel-btn'), restart: $('restart-btn'), message: $('action-msg') }, job.id);
+  const conn = $('conn-status');
+  let terminal = isTerminal(job.state);
+
+  const onJob = (j) => {
+    terminal = isTerminal(j.state);
+    status.update(j);
+    actions.update(j);
+    ts.setOrigin(j.started_at);
+    $('log').dataset.empty = terminal ? 'No output.' : 'Waiting for output…';
+    document.title = `${j.task} · ${j.state} · tailapp`;
+  };
+  const onStatus = (s) => {
+    const shown = terminal && s === 'live' ? 'ended' : s;
+    conn.dataset.status = shown;
+    conn.textContent = shown === 'ended' ? 'finished' : shown;
+  };
+  onJob(job);
+  const feed = new JobFeed(openSocket(), job.id, {
+    onLines: (lines, times) => view.append(lines, times),
+    onJob: (j) => { onJob(j); onStatus(feed.status); },
+    onStatus,
+    onError: (message) => { conn.dataset.status = 'offline'; conn.textContent = message; },
+  });
+  window.tailapp = { job, store, sections, view, search, feed };  // for the console and the e2e tests
+}
+
+start();

@@ -1,0 +1,248 @@
+// Virtualised log view: DOM only for the rows in sight plus a margin, updated once per animation frame.
+import { escapeHtml } from './ansi.js';
+import { KIND_END } from './sections.js';
+import { clock, duration, elapsed } from './format.js';
+
+export const LINE_HEIGHT = 20;
+const MARGIN = 40;            // rows rendered above and below the visible ones
+const INGEST_BUDGET_MS = 24;  // per frame, keeps every task well under the long-task mark
+
+/** The scrolling log pane of one job. */
+export class LogView {
+  constructor(root, store, sections) {
+    this.root = root;
+    this.store = store;
+    this.sections = sections;
+    this.follow = true;
+    this.tsMode = 'off';
+    this.tsOrigin = null;
+    this.highlight = null;    // {from, to} line indices
+    this.decorate = null;     // (lineIndex, rowElement) => void, for search marks
+    this.frameHooks = [];
+    this.els = new Map();     // line index -> row element
+    this.version = -1;
+    this.frameQueued = false;
+    this.expectTop = -1;
+    this.metaAt = 0;
+    this.build();
+    store.onAppend(() => this.request());
+  }
+
+  build() {
+    this.root.classList.add('log');
+    this.root.style.setProperty('--line-h', `${LINE_HEIGHT}px`);
+    this.scroller = document.createElement('div');
+    this.scroller.className = 'log-scroll';
+    this.scroller.tabIndex = 0;
+    this.spacer = document.createElement('div');
+    this.spacer.className = 'log-spacer';
+    this.scroller.append(this.spacer);
+    this.root.append(this.scroller);
+    this.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    // Stop following on the reader's intent, before a frame's auto-scroll can swallow the movement.
+    this.scroller.addEventListener('wheel', (e) => { if (e.deltaY < 0) this.stopFollow(); }, { passive: true });
+    this.scroller.addEventListener('keydown', (e) => {
+      if (['ArrowUp', 'PageUp', 'Home'].includes(e.key)) this.stopFollow();
+    });
+    this.spacer.addEventListener('click', (e) => this.onClick(e));
+    window.addEventListener('resize', () => this.request());
+  }
+
+  /** Queue raw lines from the server; they are ingested and drawn in frames. */
+  append(lines, times) {
+    this.store.enqueue(lines, times);
+    this.request();
+  }
+
+  /** Schedule one frame of work. */
+  request() {
+    if (this.frameQueued) return;
+    this.frameQueued = true;
+    requestAnimationFrame(() => this.frame());
+  }
+
+  frame() {
+    this.frameQueued = false;
+    if (this.store.pending) this.store.pump(INGEST_BUDGET_MS);
+    if (this.store.pending) this.request();
+    this.spacer.style.height = `${this.sections.rowCount * LINE_HEIGHT}px`;
+    this.root.classList.toggle('empty', this.store.length === 0 && !this.store.pending);
+    if (this.follow) this.scrollToRow(this.sections.rowCount - 1, 'end');
+    this.draw();
+    for (const hook of this.frameHooks) hook();
+  }
+
+  /** Drop every row element so the next frame rebuilds them (ts mode, search, highlight changed). */
+  invalidate() {
+    for (const el of this.els.values()) el.remove();
+    this.els.clear();
+    this.request();
+  }
+
+  visibleRange() {
+    const top = this.scroller.scrollTop;
+    const first = Math.max(0, Math.floor(top / LINE_HEIGHT) - MARGIN);
+    const last = Math.min(this.sections.rowCount, Math.ceil((top + this.scroller.clientHeight) / LINE_HEIGHT) + MARGIN);
+    return [first, last];
+  }
+
+  draw() {
+    if (this.version !== this.sections.version) { this.version = this.sections.version; this.invalidate(); }
+    const [first, last] = this.visibleRange();
+    const wanted = new Set();
+    let html = '';
+    const added = [];
+    for (let r = first; r < last; r++) {
+      const i = this.sections.lineAt(r);
+      wanted.add(i);
+      if (!this.els.has(i)) { html += this.rowHtml(i); added.push(i, r); }
+    }
+    for (const [i, el] of this.els) if (!wanted.has(i)) { el.remove(); this.els.delete(i); }
+    if (added.length) this.insertRows(html, added);
+    this.updateRunningMeta();
+  }
+
+  insertRows(html, added) {
+    const tpl = document.createElement('template');
+    tpl.innerHTML = html;
+    const nodes = Array.from(tpl.content.children);
+    nodes.forEach((el, k) => {
+      const [i, r] = [added[2 * k], added[2 * k + 1]];
+      // Positions and indents go through the CSSOM, not style attributes, so a strict CSP can stay on.
+      el.style.top = `${r * LINE_HEIGHT}px`;
+      const depth = this.sections.depthOf(i);
+      if (depth) el.lastElementChild.style.paddingLeft = `${depth * 16}px`;
+      this.els.set(i, el);
+      if (this.decorate) this.decorate(i, el);
+    });
+    this.spacer.append(tpl.content);
+  }
+
+  rowHtml(i) {
+    const n = i + 1;
+    const head = this.sections.headerAt(i);
+    let cls = 'row';
+    if (this.highlight && i >= this.highlight.from && i <= this.highlight.to) cls += ' hl';
+    if (this.sections.kindOf(i) === KIND_END) cls += ' sec-end';
+    let body;
+    if (head) {
+      cls += ` sec-head${head.collapsed ? ' collapsed' : ''}${head.end === -1 ? ' running' : ''}`;
+      body = `<span class="chev" aria-hidden="true"></span><span class="title">${escapeHtml(head.title)}</span> <span class="meta">${this.metaText(head)}</span>`;
+    } else {
+      body = this.store.html(i);
+    }
+    const ts = this.tsMode === 'off' ? '' : `<span class="ts">${this.tsText(i)}</span>`;
+    return `<div class="${cls}" data-i="${i}"><a class="num" href="#L${n}" data-n="${n}">${n}</a>${ts}<span class="txt">${body}</span></div>`;
+  }
+
+  metaText(s) {
+    const { count, duration: d, running } = this.sections.stats(s);
+    return `${count} line${count === 1 ? '' : 's'} · ${duration(d)}${running ? ' · running' : ''}`;
+  }
+
+  tsText(i) {
+    const t = this.store.times[i];
+    if (this.tsMode === 'abs') return clock(t);
+    return elapsed(t, this.tsOrigin ?? this.store.times[0]);
+  }
+
+  updateRunningMeta() {
+    const now = performance.now();
+    if (now - this.metaAt < 250) return;
+    this.metaAt = now;
+    for (const id of this.sections.open) {
+      const s = this.sections.list[id];
+      const el = this.els.get(s.start);
+      const meta = el && el.querySelector('.meta');
+      if (meta) meta.textContent = this.metaText(s);
+    }
+  }
+
+  onClick(e) {
+    const row = e.target.closest('.row');
+    if (!row || e.target.closest('a.num')) return;
+    const s = this.sections.headerAt(Number(row.dataset.i));
+    if (s && !window.getSelection().toString()) {
+      this.sections.setCollapsed(s, !s.collapsed);
+      this.request();
+    }
+  }
+
+  onScroll() {
+    const top = this.scroller.scrollTop;
+    if (Math.abs(top - this.expectTop) > 1) {
+      const wasFollowing = this.follow;
+      this.follow = this.atBottom();
+      if (wasFollowing !== this.follow) for (const hook of this.frameHooks) hook();
+    }
+    this.request();
+  }
+
+  /** True when the last row is in sight. */
+  atBottom() {
+    const sc = this.scroller;
+    return sc.scrollTop + sc.clientHeight >= sc.scrollHeight - LINE_HEIGHT;
+  }
+
+  scrollToRow(r, where = 'center') {
+    const sc = this.scroller;
+    let top = r * LINE_HEIGHT;
+    if (where === 'end') top = sc.scrollHeight - sc.clientHeight;
+    else if (where === 'center') top -= (sc.clientHeight - LINE_HEIGHT) / 2;
+    top = Math.max(0, Math.min(top, sc.scrollHeight - sc.clientHeight));
+    if (Math.abs(sc.scrollTop - top) < 1) return;
+    this.expectTop = top;
+    sc.scrollTop = top;
+  }
+
+  /** Expand sections around line i and scroll it into the middle of the pane. */
+  revealLine(i, where = 'center') {
+    this.sections.reveal(i);
+    this.follow = false;
+    this.spacer.style.height = `${this.sections.rowCount * LINE_HEIGHT}px`;
+    this.scrollToRow(this.sections.rowOf(i), where);
+    this.request();
+  }
+
+  /** Scroll only if line i is out of sight (search hits). */
+  ensureVisible(i) {
+    this.sections.reveal(i);
+    this.spacer.style.height = `${this.sections.rowCount * LINE_HEIGHT}px`;
+    const r = this.sections.rowOf(i);
+    const sc = this.scroller;
+    const y = r * LINE_HEIGHT;
+    if (y < sc.scrollTop || y + LINE_HEIGHT > sc.scrollTop + sc.clientHeight) {
+      this.follow = false;
+      this.scrollToRow(r, 'center');
+    }
+    this.request();
+  }
+
+  stopFollow() {
+    if (!this.follow) return;
+    this.follow = false;
+    for (const hook of this.frameHooks) hook();
+  }
+
+  /** Resume following the end of the log. */
+  followEnd() {
+    this.follow = true;
+    this.request();
+    for (const hook of this.frameHooks) hook();
+  }
+
+  setTimestamps(mode, origin) {
+    this.tsMode = mode;
+    if (origin != null) this.tsOrigin = origin;
+    this.root.dataset.ts = mode;
+    this.invalidate();
+  }
+
+  setHighlight(range) {
+    this.highlight = range;
+    this.invalidate();
+  }
+
+  /** Call fn after every frame (follow button, permalinks, live search). */
+  onFrame(fn) { this.frameHooks.push(fn); }
+}

@@ -1,0 +1,156 @@
+// Search over the log data (collapsed sections included), with marks on the rows in sight.
+import { KIND_START } from './sections.js';
+
+const DEBOUNCE_MS = 120;
+
+/** Find-in-log box: match count, next/previous, `/` or Ctrl+F to focus. */
+export class Search {
+  constructor(view, ui) {
+    this.view = view;
+    this.store = view.store;
+    this.ui = ui;               // {input, count, prev, next}
+    this.query = '';
+    this.lines = [];            // line index of each match, ascending
+    this.starts = [];           // offset of each match in its line's plain text
+    this.byLine = new Map();    // line index -> indices into lines/starts
+    this.scanned = 0;
+    this.current = -1;
+    this.timer = 0;
+    view.decorate = (i, el) => this.decorate(i, el);
+    this.store.onAppend(() => this.scanMore());
+    this.bind();
+  }
+
+  bind() {
+    const { input, prev, next } = this.ui;
+    input.addEventListener('input', () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.run(input.value), DEBOUNCE_MS);
+    });
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') { e.preventDefault(); this.flush(); this.step(e.shiftKey ? -1 : 1); }
+      if (e.key === 'Escape') { input.value = ''; this.run(''); input.blur(); }
+    });
+    prev.addEventListener('click', () => { this.flush(); this.step(-1); });
+    next.addEventListener('click', () => { this.flush(); this.step(1); });
+    document.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  onKey(e) {
+    const inField = e.target.closest && e.target.closest('input, textarea, select, [contenteditable]');
+    const ctrlF = (e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'f';
+    if ((e.key === '/' && !inField) || (ctrlF && e.target !== this.ui.input)) {
+      e.preventDefault();
+      this.ui.input.focus();
+      this.ui.input.select();
+    }
+  }
+
+  flush() {
+    if (this.ui.input.value !== this.query) { clearTimeout(this.timer); this.run(this.ui.input.value); }
+  }
+
+  /** Search the whole log for `query` (case-insensitive unless it has capitals). */
+  run(query) {
+    this.query = query;
+    this.lines = [];
+    this.starts = [];
+    this.byLine = new Map();
+    this.scanned = 0;
+    this.current = -1;
+    this.scanMore();
+    if (this.lines.length) this.current = this.firstInSight();
+    this.show();
+  }
+
+  scanMore() {
+    const q = this.query;
+    const n = this.store.length;
+    if (!q) { this.scanned = n; return; }
+    const smart = q !== q.toLowerCase();
+    const needle = smart ? q : q.toLowerCase();
+    const before = this.lines.length;
+    for (let i = this.scanned; i < n; i++) {
+      if (this.view.sections.kindOf(i) === KIND_START) continue;
+      const text = smart ? this.store.plain(i) : this.store.plain(i).toLowerCase();
+      for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
+        this.add(i, at);
+      }
+    }
+    this.scanned = n;
+    if (this.lines.length !== before) this.showCount();
+  }
+
+  add(i, at) {
+    const k = this.lines.length;
+    this.lines.push(i);
+    this.starts.push(at);
+    const list = this.byLine.get(i);
+    if (list) list.push(k); else this.byLine.set(i, [k]);
+  }
+
+  firstInSight() {
+    const [first] = this.view.visibleRange();
+    const line = this.view.sections.rowCount ? this.view.sections.lineAt(Math.min(first, this.view.sections.rowCount - 1)) : 0;
+    const k = this.lines.findIndex((i) => i >= line);
+    return k === -1 ? 0 : k;
+  }
+
+  /** Move to the next (+1) or previous (-1) match and bring it into view. */
+  step(dir) {
+    if (!this.lines.length) return;
+    this.current = this.current === -1 ? 0 : (this.current + dir + this.lines.length) % this.lines.length;
+    this.show();
+  }
+
+  show() {
+    this.showCount();
+    if (this.current !== -1) this.view.ensureVisible(this.lines[this.current]);
+    this.view.invalidate();
+  }
+
+  showCount() {
+    const n = this.lines.length;
+    let text = '';
+    if (this.query) text = !n ? 'no matches' : this.current === -1 ? `${n} match${n === 1 ? '' : 'es'}` : `${this.current + 1} of ${n}`;
+    this.ui.count.textContent = text;
+    this.ui.input.classList.toggle('no-match', !!this.query && !n);
+  }
+
+  /** Wrap this line's matches in <mark> inside a freshly built row. */
+  decorate(i, el) {
+    const ks = this.byLine.get(i);
+    if (!ks || !this.query) return;
+    const txt = el.querySelector('.txt');
+    const len = this.query.length;
+    for (let j = ks.length - 1; j >= 0; j--) markRange(txt, this.starts[ks[j]], len, ks[j] === this.current);
+  }
+}
+
+function markRange(root, start, len, current) {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let pos = 0;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const end = pos + node.data.length;
+    if (start < end) {
+      const range = document.createRange();
+      range.setStart(node, start - pos);
+      const stopNode = findNode(walker, node, pos, start + len);
+      range.setEnd(stopNode.node, stopNode.offset);
+      const mark = document.createElement('mark');
+      if (current) mark.className = 'cur';
+      mark.append(range.extractContents());
+      range.insertNode(mark);
+      return;
+    }
+    pos = end;
+  }
+}
+
+function findNode(walker, node, pos, target) {
+  // The match may run across style spans; walk on from `node` until the text offset is reached.
+  for (let n = node; n; pos += n.data.length, n = walker.nextNode()) {
+    if (target <= pos + n.data.length) return { node: n, offset: target - pos };
+  }
+  return { node, offset: node.data.length };
+}
