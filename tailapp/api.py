@@ -86,6 +86,15 @@ def cancel_job(job_id: str):
     return jsonify(job=jobs.cancel(_store(), job)), 202
 
 
+@bp.delete("/jobs/<job_id>")
+def delete_job(job_id: str):
+    job = load_job(job_id)
+    if job["state"] not in p.TERMINAL:
+        raise ApiError(409, f"job is {job['state']}: cancel it first")
+    jobs.delete(_store(), job_id)
+    return "", 204
+
+
 @bp.post("/jobs/<job_id>/restart")
 def restart_job(job_id: str):
     old = load_job(job_id)
@@ -100,7 +109,7 @@ def get_log(job_id: str):
     limit = _int_arg("limit", MAX_LOG_PAGE, 1, MAX_LOG_PAGE)
     texts, _ = _store().read_lines(job_id, after, limit)
     last = after + len(texts)
-    more = job["state"] not in p.TERMINAL or last < _store().line_count(job_id)
+    more = job["state"] not in p.TERMINAL or last < job["lines"]
     body = "".join(t + "\n" for t in texts)
     response = Response(body, mimetype="text/plain")
     response.headers["X-Next-Seq"] = str(last)

@@ -6,12 +6,14 @@ import importlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
 from flask import Flask
 
 from tailapp import config
+from tailapp.archive import Archive
 from tailapp.celery_app import init_celery
 from tailapp.store import Store, connect
 
@@ -39,7 +41,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, serve: bool = True
     app.config["SECRET_KEY"] = settings["SECRET_KEY"] or secrets.token_hex(32)
     pool_size = settings["REDIS_POOL_SIZE"] if serve else None
     client = _redis(settings["REDIS_URL"], pool_size, "tailapp-server" if serve else "tailapp-worker")
-    app.extensions["tailapp"] = Runtime(settings, Store(client))
+    archive = Archive(settings["ARCHIVE_URL"] or str(Path(settings["DATA_DIR"]).resolve() / "archive"))
+    app.extensions["tailapp"] = Runtime(settings, Store(client, archive, settings["REDIS_TTL_SECONDS"]))
     init_celery(app)
     _import_tasks(settings)
     if serve:

@@ -10,11 +10,18 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,  # None: `tailapp dev` starts an embedded Redis; the app itself needs one
     "BROKER_URL": None,  # defaults to REDIS_URL
     "DATA_DIR": "./var",
+    "ARCHIVE_URL": None,  # where finished jobs are kept: a directory or an fsspec URL; None: <DATA_DIR>/archive
+    "REDIS_TTL_SECONDS": 7 * 24 * 3600,  # finished jobs leave Redis after this; the archive keeps them
+    "KEEP_DAYS": 0,  # archive retention: delete finished jobs older than this (0: keep)
+    "KEEP_JOBS": 0,  # archive retention: keep at most this many finished jobs (0: no limit)
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "SECRET_KEY": None,  # None: a random key per process (sessions do not survive restarts)
     "REDIS_POOL_SIZE": 4,  # connections a server process uses for reads, fixed, whatever the viewers
     "MAX_LINE_BYTES": 64 * 1024,
+    "MAX_LOG_BYTES": 100 * 1024 * 1024,  # per job; past it output is dropped but its last LOG_TAIL_BYTES kept
+    "LOG_TAIL_BYTES": 1024 * 1024,
+    "SECRET_ENV": "TAILAPP_SECRET_KEY,TAILAPP_AUTH_TOKEN",  # env variables whose values are masked in logs
     "WRITER_MAX_PENDING": 50_000,  # lines buffered in a worker before the task waits for Redis
     "REPLAY_CHUNK": 5_000,  # lines per `lines` event when replaying a backlog
     "JOB_LIST_LIMIT": 50,

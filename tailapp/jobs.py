@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 
 from tailapp import protocol as p
 from tailapp.store import NULL, Store, encode_field, encode_line, key
 
+log = logging.getLogger(__name__)
 _INT_FIELDS = ("created_at", "started_at", "finished_at", "exit_code", "lines")
 
 
@@ -34,6 +36,7 @@ def to_object(fields: dict) -> dict:
         value = fields.get(name, NULL)
         obj[name] = None if value == NULL else int(value)
     obj["lines"] = obj["lines"] or 0
+    obj["truncated"] = fields.get("truncated") == "1"
     return obj
 
 
@@ -48,8 +51,11 @@ def create(store: Store, task: str, params: dict, job_id: str | None = None) -> 
 
 
 def get(store: Store, job_id: str) -> dict | None:
+    """The job object, from Redis or, once it left Redis, from the archive."""
     fields = store.job_hash(job_id)
-    return to_object(fields) if fields else None
+    if fields:
+        return to_object(fields)
+    return store.archive.job(job_id) if store.archive is not None else None
 
 
 def recent(store: Store, limit: int) -> list[dict]:
@@ -59,7 +65,8 @@ def recent(store: Store, limit: int) -> list[dict]:
         for job_id in ids:
             pipe.hgetall(key.job(job_id))
         hashes = pipe.execute()
-    return [to_object(h) for h in hashes if h]
+    found = (to_object(h) if h else get(store, job_id) for job_id, h in zip(ids, hashes, strict=True))
+    return [job for job in found if job is not None]
 
 
 def start(store: Store, job_id: str) -> dict | None:
@@ -73,7 +80,46 @@ def finish(store: Store, job_id: str, state: str, exit_code: int | None = None, 
     """Move a live job to a terminal state; None when it was not in one of `only_from`."""
     changes = {"state": state, "finished_at": now_ms(), "exit_code": exit_code, "error": error}
     fields = store.set_fields(job_id, changes, only_from=only_from)
-    return to_object(fields) if fields else None
+    if not fields:
+        return None
+    job = to_object(fields)
+    archive(store, job)
+    return job
+
+
+def archive(store: Store, job: dict) -> None:
+    """Copy a finished job to the archive, then let its Redis keys expire; on failure keep them."""
+    if store.archive is None:
+        return
+    try:
+        store.archive.save(job, store.all_elements(job["id"]))
+    except OSError as exc:
+        log.error("job %s not archived, its Redis keys stay: %s", job["id"], exc)
+        return
+    store.expire(job["id"], store.ttl_seconds)
+
+
+def delete(store: Store, job_id: str) -> None:
+    """Remove a finished job from Redis and the archive."""
+    store.delete_job(job_id)
+    if store.archive is not None:
+        store.archive.delete(job_id)
+
+
+def prune(store: Store, keep_days: int, keep_jobs: int) -> int:
+    """Delete finished jobs beyond the retention settings; return how many."""
+    doomed: set[str] = set()
+    if keep_days:
+        doomed.update(store.redis.zrangebyscore(key.jobs, "-inf", now_ms() - keep_days * 86_400_000))
+    if keep_jobs:
+        doomed.update(store.redis.zrevrange(key.jobs, keep_jobs, -1))
+    removed = 0
+    for job_id in doomed:
+        job = get(store, job_id)
+        if job is None or job["state"] in p.TERMINAL:
+            delete(store, job_id)
+            removed += 1
+    return removed
 
 
 CANCEL_FLAG_SECONDS = 24 * 3600

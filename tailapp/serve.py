@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     runtime = app.extensions["tailapp"]
     runtime.store.warm(app.config["REDIS_POOL_SIZE"])
     runtime.relay.start()
-    watchdog.start(runtime.store)
+    watchdog.start(runtime.store, runtime.settings)
     gevent.signal_handler(signal.SIGTERM, _stop)
     log.info("serving on http://%s:%d", args.host, args.port)
     socketio.run(app, host=args.host, port=args.port, log_output=False)

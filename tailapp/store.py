@@ -85,8 +85,10 @@ MAX_LINES_PER_CALL = 4_000  # one ARGV slot is the expected count
 class Store:
     """Redis access for one process: scripts registered once, keys from `key`."""
 
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: redis.Redis, archive=None, ttl_seconds: int = 7 * 24 * 3600):
         self.redis = client
+        self.archive = archive  # where finished jobs go when they leave Redis
+        self.ttl_seconds = ttl_seconds  # how long a finished, archived job stays in Redis
         self._append = client.register_script(APPEND_LINES)
         self._set_fields = client.register_script(SET_FIELDS)
 
@@ -117,8 +119,30 @@ class Store:
         return self.redis.zrevrange(key.jobs, 0, limit - 1)
 
     def read_lines(self, job_id: str, after: int, count: int) -> tuple[list[str], list[int]]:
-        """Lines with seq in (after, after + count], as texts and times."""
-        return decode_elements(self.redis.lrange(key.lines(job_id), after, after + count - 1))
+        """Lines with seq in (after, after + count], as texts and times; from the archive once out of Redis."""
+        elements = self.redis.lrange(key.lines(job_id), after, after + count - 1)
+        if not elements and self.archive is not None and not self.redis.exists(key.job(job_id)):
+            return self.archive.read_lines(job_id, after, count)
+        return decode_elements(elements)
+
+    def all_elements(self, job_id: str, chunk: int = 10_000):
+        """Every stored line element of a job, read in chunks."""
+        start = 0
+        while elements := self.redis.lrange(key.lines(job_id), start, start + chunk - 1):
+            yield from elements
+            start += len(elements)
+
+    def expire(self, job_id: str, seconds: int) -> None:
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.expire(key.job(job_id), seconds)
+            pipe.expire(key.lines(job_id), seconds)
+            pipe.execute()
+
+    def delete_job(self, job_id: str) -> None:
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key.job(job_id), key.lines(job_id), key.heartbeat(job_id), key.cancel(job_id))
+            pipe.zrem(key.jobs, job_id)
+            pipe.execute()
 
     def line_count(self, job_id: str) -> int:
         return int(self.redis.llen(key.lines(job_id)))

@@ -7,6 +7,7 @@ through its states.
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,8 +69,7 @@ def run_job(spec: TailTask, job_id: str, params: dict) -> int | None:
         jobs.create(store, spec.name, params, job_id)
     if jobs.start(store, job_id) is None:
         return None  # cancelled while queued, or already over
-    writer = LogWriter(store, job_id, max_line_chars=runtime.settings["MAX_LINE_BYTES"],
-                       max_pending=runtime.settings["WRITER_MAX_PENDING"])
+    writer = _writer(runtime.settings, store, job_id, spec)
     try:
         with Supervisor(store, job_id).watching():
             state, code, error = _call(spec, params, writer)
@@ -81,6 +81,15 @@ def run_job(spec: TailTask, job_id: str, params: dict) -> int | None:
         state, code, error = p.FAILED, code or 1, f"log lost: {exc}"
     jobs.finish(store, job_id, state, code, error)
     return code
+
+
+def _writer(settings: dict, store, job_id: str, spec: TailTask) -> LogWriter:
+    """The job's log writer, masking the values of the configured and the task's secret variables."""
+    names = [n.strip() for n in settings["SECRET_ENV"].split(",") if n.strip()]
+    names += getattr(spec, "secret_env", [])
+    return LogWriter(store, job_id, max_line_chars=settings["MAX_LINE_BYTES"],
+                     max_pending=settings["WRITER_MAX_PENDING"], secrets=[os.environ.get(n, "") for n in names],
+                     max_log_chars=settings["MAX_LOG_BYTES"], tail_chars=settings["LOG_TAIL_BYTES"])
 
 
 def _call(spec: TailTask, params: dict, writer: LogWriter) -> tuple[str, int, str | None]:

@@ -7,14 +7,32 @@ once, and a fast producer gets large batches without any timer.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from collections import deque
+from collections.abc import Iterable
 
 import redis
 
 from tailapp.store import MAX_LINES_PER_CALL, Store, encode_line
 
 CUT_MARKER = " \u21a9"  # ends each piece of a line that was split for being too long
+MASK = "***"
+MIN_SECRET_CHARS = 4  # shorter values would mask ordinary words
+TRUNCATED_LINE = ("\x1b[33m\u2702 log truncated at {limit}: further output is dropped; "
+                  "the last {tail} are kept and shown at the end\x1b[0m")
+TAIL_LINE = "\x1b[33m\u2702 {omitted} lines omitted; the last {kept} lines of output follow\x1b[0m"
+
+
+def secret_pattern(secrets: Iterable[str]) -> re.Pattern | None:
+    """One regex matching any of the secret values (longest first), or None."""
+    values = sorted({s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, values))) if values else None
+
+
+def human_size(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
 
 
 class WriterError(RuntimeError):
@@ -25,12 +43,20 @@ class LogWriter:
     """A text stream whose lines go to a job's backlog and channel, with seq and timestamp."""
 
     def __init__(self, store: Store, job_id: str, *, max_line_chars: int = 64 * 1024,
-                 max_pending: int = 50_000, retry_seconds: float = 60.0):
+                 max_pending: int = 50_000, retry_seconds: float = 60.0, secrets: Iterable[str] = (),
+                 max_log_chars: int = 100 * 1024 * 1024, tail_chars: int = 1024 * 1024):
         self.store = store
         self.job_id = job_id
         self.max_line_chars = max_line_chars
         self.max_pending = max_pending
         self.retry_seconds = retry_seconds
+        self.max_log_chars = max_log_chars
+        self.tail_chars = tail_chars
+        self._mask = secret_pattern(secrets)
+        self._size = 0  # characters of log written so far
+        self._tail: deque[tuple[str, int]] | None = None  # once truncated: (element, size) of the last output
+        self._tail_size = 0
+        self._omitted = 0
         self._partial = ""
         self._pending: list[str] = []
         self._sent = store.line_count(job_id)  # lines Redis has
@@ -46,6 +72,9 @@ class LogWriter:
         """Accept text; every complete line is queued at once, a trailing partial line waits."""
         if "\n" not in text:
             self._partial += text
+            if len(self._partial) > self.max_line_chars * 4:  # no newline for a long while: ship it in pieces
+                self._push([self._partial])
+                self._partial = ""
             return len(text)
         first, *rest = text.split("\n")
         lines = [self._partial + first, *rest]
@@ -67,10 +96,12 @@ class LogWriter:
         self._raise_if_failed()
 
     def close(self) -> None:
-        """Send the partial line, flush, and stop the flusher thread."""
+        """Send the partial line and the kept tail of a truncated log, flush, and stop the flusher."""
         if self._partial:
             self._push([self._partial])
             self._partial = ""
+        if self._tail is not None:
+            self._send_tail()
         self.flush()
         with self._cond:
             self._closing = True
@@ -88,9 +119,20 @@ class LogWriter:
     # -- producer side ------------------------------------------------------------------------------
     def _push(self, lines: list[str]) -> None:
         ms = int(time.time() * 1000)
+        if self._mask is not None:  # whole lines only, so a secret written in two parts is still caught
+            lines = [self._mask.sub(MASK, line) for line in lines]
         if any(len(line) > self.max_line_chars for line in lines):
             lines = [piece for line in lines for piece in self._cut(line)]
         elements = [encode_line(ms, line) for line in lines]
+        size = sum(map(len, lines))
+        if self._tail is not None or self._size + size > self.max_log_chars:
+            elements = self._limit(elements, lines, ms)
+        self._size += size
+        self._enqueue(elements)
+
+    def _enqueue(self, elements: list[str]) -> None:
+        if not elements:
+            return
         with self._cond:
             self._raise_if_failed()
             while len(self._pending) >= self.max_pending and self._error is None:
@@ -98,6 +140,41 @@ class LogWriter:
             self._pending.extend(elements)
             self._queued += len(elements)
             self._cond.notify_all()
+
+    def _limit(self, elements: list[str], lines: list[str], ms: int) -> list[str]:
+        """Past the size limit: send what fits and a notice once, keep only the tail of the rest."""
+        room = self.max_log_chars - self._size
+        sent = []
+        for element, line in zip(elements, lines, strict=True):
+            if self._tail is None and len(line) <= room:
+                sent.append(element)
+                room -= len(line)
+            else:
+                if self._tail is None:
+                    sent.append(encode_line(ms, TRUNCATED_LINE.format(limit=human_size(self.max_log_chars),
+                                                                       tail=human_size(self.tail_chars))))
+                    self._start_tail()
+                self._keep(element, len(line))
+        return sent
+
+    def _start_tail(self) -> None:
+        self._tail = deque()
+        self.store.set_fields(self.job_id, {"truncated": 1})
+
+    def _keep(self, element: str, size: int) -> None:
+        self._tail.append((element, size))
+        self._tail_size += size
+        while self._tail_size > self.tail_chars and len(self._tail) > 1:
+            self._tail_size -= self._tail.popleft()[1]
+            self._omitted += 1
+
+    def _send_tail(self) -> None:
+        kept = [element for element, _ in self._tail]
+        if self._omitted:
+            notice = TAIL_LINE.format(omitted=self._omitted, kept=len(kept))
+            kept.insert(0, encode_line(int(time.time() * 1000), notice))
+        self._tail = None
+        self._enqueue(kept)
 
     def _cut(self, line: str) -> list[str]:
         """Split an over-long line into pieces; every piece but the last ends with a visible marker."""

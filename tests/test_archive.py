@@ -1,0 +1,69 @@
+"""Finished jobs stay viewable after they leave Redis: the archive behind the page, the log API and replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+
+from tailapp.archive import Archive
+from tailapp.store import key
+
+
+def test_archive_round_trip_on_disk_and_in_fsspec_memory(tmp_path):
+    for url in (str(tmp_path / "archive"), "memory://tailapp-test/archive"):
+        archive = Archive(url)
+        job = {"id": "ab" * 16, "state": "succeeded", "lines": 3}
+        archive.save(job, ["1 one", "2 two \x1b[31mred\x1b[0m", "3 three"])
+        assert archive.job(job["id"]) == job
+        assert archive.read_lines(job["id"], 1, 5) == (["two \x1b[31mred\x1b[0m", "three"], [2, 3])
+        archive.delete(job["id"])
+        assert archive.job(job["id"]) is None and archive.read_lines(job["id"], 0, 5) == ([], [])
+
+
+def expire_now(stack, job_id: str) -> None:
+    """What the Redis TTL does after a week, done at once."""
+    stack.redis.delete(key.job(job_id), key.lines(job_id))
+
+
+def test_finished_job_is_archived_and_viewable_after_redis_forgets_it(stack):
+    job_id = stack.start_job(lines=2_000, interval=0)
+    job = stack.wait_job(job_id)
+    assert 0 < stack.redis.ttl(key.lines(job_id)) <= 7 * 24 * 3600  # Redis keeps it a week
+    archived = Path(stack.env["TAILAPP_DATA_DIR"]) / "archive" / job_id[:2]
+    assert (archived / f"{job_id}.json").exists() and (archived / f"{job_id}.log.gz").exists()
+    before = requests.get(f"{stack.url}/api/jobs/{job_id}/log", timeout=5).text
+
+    expire_now(stack, job_id)
+    assert requests.get(f"{stack.url}/api/jobs/{job_id}", timeout=5).json() == job
+    after = requests.get(f"{stack.url}/api/jobs/{job_id}/log", timeout=5)
+    assert after.text == before and after.headers["X-Next-Seq"] == "2000" and "X-More-Data" not in after.headers
+    paged = requests.get(f"{stack.url}/api/jobs/{job_id}/log?after=1990", timeout=5).text
+    assert paged.split("\n")[:-1] == before.split("\n")[1990:2000]
+    assert job_id in [j["id"] for j in requests.get(f"{stack.url}/api/jobs?limit=50", timeout=5).json()["jobs"]]
+    assert requests.get(f"{stack.url}/jobs/{job_id}", timeout=5).status_code == 200
+
+    viewer = stack.viewer().connect()
+    assert viewer.subscribe(job_id, after=0)["ok"]
+    viewer.wait_done(20)
+    assert viewer.seqs == list(range(1, 2001))
+    assert [viewer.texts[n] for n in range(1, 2001)] == before.split("\n")[:-1]
+    viewer.disconnect()
+
+
+def test_delete_removes_a_finished_job_everywhere(stack):
+    job_id = stack.start_job(lines=5, interval=0)
+    stack.wait_job(job_id)
+    response = requests.delete(f"{stack.url}/api/jobs/{job_id}", json={}, timeout=5)
+    assert response.status_code == 204
+    assert requests.get(f"{stack.url}/api/jobs/{job_id}", timeout=5).status_code == 404
+    assert not (Path(stack.env["TAILAPP_DATA_DIR"]) / "archive" / job_id[:2] / f"{job_id}.json").exists()
+    assert stack.redis.zscore(key.jobs, job_id) is None
+
+
+def test_delete_running_job_is_refused(stack):
+    job_id = stack.start_job(lines=100, interval=0.05)
+    stack.wait_job(job_id, states={"running"})
+    response = requests.delete(f"{stack.url}/api/jobs/{job_id}", json={}, timeout=5)
+    assert response.status_code == 409 and "cancel it first" in response.json()["error"]
+    requests.post(f"{stack.url}/api/jobs/{job_id}/cancel", json={}, timeout=5)
