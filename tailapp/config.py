@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "JOB_LIST_LIMIT": 50,
     "MAX_JOB_SECONDS": 6 * 3600,  # hard time limit of a job; Celery's visibility timeout is above it
     "CORS_ALLOWED_ORIGINS": None,  # None: same origin only
+    "AUTH_TOKEN": None,  # set: pages, API and Socket.IO need it (login page, or Authorization: Bearer)
+    "ALLOW_PUBLIC": "",  # set to serve a non-local interface without AUTH_TOKEN
+    "MAX_SUBSCRIPTIONS": 50,  # jobs one Socket.IO connection may follow at once
     "MESSAGE_QUEUE": None,  # a Socket.IO message queue URL, only needed for emits from outside servers
     "TASK_MODULES": "",  # comma-separated modules with more tail tasks, imported by servers and workers
 }

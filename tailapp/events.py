@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, request
-from flask_socketio import SocketIO, join_room
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from tailapp import protocol as p
+from tailapp.auth import is_authenticated
 
 log = logging.getLogger(__name__)
 socketio = SocketIO()  # bound to the app in create_app
@@ -19,6 +20,12 @@ def _relay():
 
 def _error(message: str) -> dict:
     return {"ok": False, "error": message}
+
+
+@socketio.on("connect", namespace=p.NAMESPACE)
+def on_connect(auth=None):
+    if not is_authenticated(auth):
+        raise ConnectionRefusedError("authentication required")
 
 
 @socketio.on(p.SUBSCRIBE, namespace=p.NAMESPACE)

@@ -41,11 +41,12 @@ class Relay:
     """Reads every job channel once and emits to the rooms; runs subscription handshakes."""
 
     def __init__(self, server, store: Store, pubsub_client: redis.Redis, *, replay_chunk: int = 5000,
-                 ignore_queue: bool = False):
+                 ignore_queue: bool = False, max_subscriptions: int = 50):
         self.server = server  # the python-socketio Server
         self.store = store
         self.pubsub_client = pubsub_client
         self.replay_chunk = replay_chunk
+        self.max_subscriptions = max_subscriptions
         self.marker_timeout = 10.0
         self.emit_options = {"ignore_queue": True} if ignore_queue else {}
         self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
@@ -120,6 +121,9 @@ class Relay:
     def subscribe(self, sid: str, job_id: str, after: int) -> dict:
         """Start a handshake for sid; return the ack. The backlog follows in a greenlet."""
         self.unsubscribe(sid, job_id)
+        if self._subscriptions(sid) >= self.max_subscriptions:
+            limit = self.max_subscriptions
+            return {"ok": False, "error": f"too many subscriptions on one connection (at most {limit})"}
         sync = Syncing(sid, job_id)
         self.syncing.setdefault(job_id, {})[sid] = sync  # before any read: nothing published now is missed
         job = jobs.get(self.store, job_id)
@@ -128,6 +132,11 @@ class Relay:
             return {"ok": False, "error": "unknown job"}
         gevent.spawn(self._replay, sync, after, job)
         return {"ok": True, "job": job}
+
+    def _subscriptions(self, sid: str) -> int:
+        rooms = self.server.rooms(sid, namespace=p.NAMESPACE)
+        syncing = sum(1 for handshakes in self.syncing.values() if sid in handshakes)
+        return sum(1 for room in rooms if room.startswith("job:")) + syncing
 
     def unsubscribe(self, sid: str, job_id: str) -> None:
         old = self.syncing.get(job_id, {}).get(sid)

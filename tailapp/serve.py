@@ -14,6 +14,7 @@ import gevent
 
 from tailapp import watchdog
 from tailapp.app import ConfigError, create_app
+from tailapp.auth import check_bind
 from tailapp.events import socketio
 
 log = logging.getLogger("tailapp.server")
@@ -32,7 +33,8 @@ def main(argv: list[str] | None = None) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         app = create_app({"HOST": args.host, "PORT": args.port})
-    except ConfigError as exc:
+        check_bind(args.host, app.config)
+    except (ConfigError, PermissionError) as exc:
         raise SystemExit(f"tailapp: {exc}") from None
     runtime = app.extensions["tailapp"]
     runtime.store.warm(app.config["REDIS_POOL_SIZE"])

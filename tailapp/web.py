@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from wtforms.validators import ValidationError
 
 from tailapp import api, events, views
+from tailapp.auth import init_auth
 from tailapp.relay import Relay
 from tailapp.store import connect
 
@@ -24,7 +25,9 @@ def init_web(app: Flask) -> None:
     """Bind Socket.IO, the relay and the blueprints to `app`."""
     settings = app.config
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    init_auth(app)
     csrf.init_app(app)
+    app.after_request(_security_headers)
     csrf.exempt(api.bp)  # the API checks CSRF itself, see _guard_api
     app.before_request(_guard_api)
     app.register_blueprint(api.bp)
@@ -42,7 +45,21 @@ def init_web(app: Flask) -> None:
     runtime = app.extensions["tailapp"]
     runtime.relay = Relay(events.socketio.server, runtime.store,
                           connect(settings["REDIS_URL"], client_name="tailapp-relay"),
-                          replay_chunk=settings["REPLAY_CHUNK"], ignore_queue=bool(settings["MESSAGE_QUEUE"]))
+                          replay_chunk=settings["REPLAY_CHUNK"], ignore_queue=bool(settings["MESSAGE_QUEUE"]),
+                          max_subscriptions=settings["MAX_SUBSCRIPTIONS"])
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+       "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def _security_headers(response):
+    # ansi_up writes colours as style attributes, hence style-src-attr; no inline script anywhere.
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
 
 
 def _guard_api():

@@ -33,6 +33,7 @@ class Stack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.worker = self.server = None
+        self.extras: list[subprocess.Popen] = []
         self.start_worker()
         self.start_server()
 
@@ -51,6 +52,19 @@ class Stack:
         self.server = self._spawn("server", [sys.executable, "server.py", "--port", str(self.port)])
         self._wait(lambda: requests.get(f"{self.url}/api/tasks", timeout=1).ok, "server to answer")
 
+    def extra_server(self, **env: str) -> tuple[str, subprocess.Popen]:
+        """Another server process on the same Redis, with extra TAILAPP_* settings; returns (url, process)."""
+        port = free_port()
+        argv = [sys.executable, "server.py", "--port", str(port)]
+        with open(self.tmp / f"server-{port}.log", "ab") as out:
+            process = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=out,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        self._wait(lambda: requests.get(f"{url}/healthz", timeout=1).status_code < 500 or process.poll() is not None,
+                   "extra server to answer")
+        self.extras.append(process)
+        return url, process
+
     def stop_server(self) -> None:
         _stop(self.server)
 
@@ -59,6 +73,8 @@ class Stack:
         self.start_server()
 
     def close(self) -> None:
+        for process in self.extras:
+            _stop(process)
         _stop(self.server)
         _stop(self.worker)
         self.redis_server.stop()
