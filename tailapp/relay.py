@@ -107,7 +107,7 @@ class Relay:
     def _tell_everyone_to_resync(self) -> None:
         """Messages were missed while Redis was away: every viewer resubscribes from its last seq."""
         for room in list(self.server.manager.rooms.get(p.NAMESPACE, {})):
-            if room.startswith("job:"):
+            if isinstance(room, str) and room.startswith("job:"):  # the None room holds everyone
                 self.server.emit(p.RESYNC, {"job": room[4:]}, to=room, namespace=p.NAMESPACE)
         for handshakes in list(self.syncing.values()):
             for sync in list(handshakes.values()):
@@ -136,7 +136,7 @@ class Relay:
     def _subscriptions(self, sid: str) -> int:
         rooms = self.server.rooms(sid, namespace=p.NAMESPACE)
         syncing = sum(1 for handshakes in self.syncing.values() if sid in handshakes)
-        return sum(1 for room in rooms if room.startswith("job:")) + syncing
+        return sum(1 for room in rooms if isinstance(room, str) and room.startswith("job:")) + syncing
 
     def unsubscribe(self, sid: str, job_id: str) -> None:
         old = self.syncing.get(job_id, {}).get(sid)

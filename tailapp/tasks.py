@@ -8,10 +8,12 @@ through its states.
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import redis
 from celery import shared_task
 from flask import current_app
 
@@ -79,8 +81,20 @@ def run_job(spec: TailTask, job_id: str, params: dict) -> int | None:
         writer.close()
     except Exception as exc:  # noqa: BLE001 - the job still gets a terminal state
         state, code, error = p.FAILED, code or 1, f"log lost: {exc}"
-    jobs.finish(store, job_id, state, code, error)
+    _retrying(lambda: jobs.finish(store, job_id, state, code, error))
     return code
+
+
+def _retrying(action, seconds: float = 60.0):
+    """Run `action`, retrying while Redis is unreachable (a restart), for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return action()
+        except (redis.ConnectionError, redis.TimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _writer(settings: dict, store, job_id: str, spec: TailTask) -> LogWriter:

@@ -72,6 +72,12 @@ class Stack:
         self.stop_server()
         self.start_server()
 
+    def restart_redis(self, down_seconds: float) -> None:
+        """Stop Redis (it writes its append-only file), wait, start it again on the same port and data."""
+        self.redis_server.stop()
+        time.sleep(down_seconds)
+        self.redis_server = EmbeddedRedis(self.tmp / "redis", port=self.redis_server.port, appendonly=True).start()
+
     def close(self) -> None:
         for process in self.extras:
             _stop(process)

@@ -37,6 +37,8 @@ class Viewer:
         self.done = threading.Event()
         self.client.on("lines", self._on_lines, namespace=NS)
         self.client.on("job", self._on_job, namespace=NS)
+        self.client.on("resync", self._on_resync, namespace=NS)
+        self.resyncs = 0
 
     def connect(self) -> Viewer:
         self.client.connect(self.url, namespaces=[NS], transports=["websocket"], wait_timeout=10)
@@ -62,6 +64,7 @@ class Viewer:
         self.client = in_order(socketio.Client(reconnection=False))
         self.client.on("lines", self._on_lines, namespace=NS)
         self.client.on("job", self._on_job, namespace=NS)
+        self.client.on("resync", self._on_resync, namespace=NS)
         return self.connect()
 
     def _on_lines(self, message: dict) -> None:
@@ -72,6 +75,11 @@ class Viewer:
             self.texts[seq + offset] = text
         self.last = max(self.last, seq + len(message["lines"]) - 1)
         self.events.append(("lines", seq, seq + len(message["lines"]) - 1))
+
+    def _on_resync(self, message: dict) -> None:
+        # Runs on the read loop (in_order), so no blocking call() here: emit and let the ack come later.
+        self.resyncs += 1
+        self.client.emit("subscribe", {"job": message["job"], "after": self.last}, namespace=NS)
 
     def _on_job(self, job: dict) -> None:
         self.events.append(("job", job["state"]))
