@@ -31,7 +31,9 @@ def browser():
 
 @pytest.fixture
 def page(browser) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    # The tests' own probes (wait_for_function) evaluate strings, which the app's CSP forbids;
+    # test_page_works_under_its_content_security_policy runs with the CSP enforced.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -239,3 +241,16 @@ def test_cancel_then_restart(stack, page):
     page.wait_for_url(re.compile(rf"/jobs/(?!{job_id})[0-9a-f]+$"))
     page.wait_for_function("window.tailapp")
     wait_lines(page, 1)
+
+
+def test_page_works_under_its_content_security_policy(browser, stack):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    job_id = stack.start_job(lines=30, interval=0)
+    stack.wait_job(job_id)
+    page.goto(f"{stack.url}/jobs/{job_id}")
+    expect(page.locator('.log .row[data-i="29"]')).to_be_visible(timeout=15_000)
+    context.close()
+    assert not violations, violations
