@@ -101,3 +101,7 @@ def _stop_all(children: list[subprocess.Popen], timeout: float = 15.0) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+if __name__ == "__main__":
+    main()

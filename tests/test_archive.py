@@ -6,8 +6,9 @@ from pathlib import Path
 
 import requests
 
+from tailapp import jobs
 from tailapp.archive import Archive
-from tailapp.store import key
+from tailapp.store import Store, key
 
 
 def test_archive_round_trip_on_disk_and_in_fsspec_memory(tmp_path):
@@ -67,3 +68,18 @@ def test_delete_running_job_is_refused(stack):
     response = requests.delete(f"{stack.url}/api/jobs/{job_id}", json={}, timeout=5)
     assert response.status_code == 409 and "cancel it first" in response.json()["error"]
     requests.post(f"{stack.url}/api/jobs/{job_id}/cancel", json={}, timeout=5)
+
+
+def test_retention_deletes_finished_jobs_beyond_the_limit(stack, tmp_path):
+    store = Store(stack.redis, Archive(str(tmp_path / "archive")))
+    ids = [jobs.create(store, "demo", {})["id"] for _ in range(3)]
+    for job_id in ids[:2]:
+        jobs.finish(store, job_id, "succeeded", 0)
+    stack.redis.zadd(key.jobs, {ids[0]: 1})  # very old
+    removed = jobs.prune(store, keep_days=30, keep_jobs=0)
+    assert removed == 1 and jobs.get(store, ids[0]) is None and Archive(str(tmp_path / "archive")).job(ids[0]) is None
+    assert jobs.get(store, ids[1]) is not None
+    still_queued = ids[2]
+    stack.redis.zadd(key.jobs, {still_queued: 1})
+    jobs.prune(store, keep_days=30, keep_jobs=0)
+    assert jobs.get(store, still_queued) is not None  # only finished jobs are ever deleted
