@@ -11,13 +11,10 @@ from typing import Any
 import redis
 from flask import Flask
 
-from tailapp import config
+from tailapp import commands, config
 from tailapp.celery_app import init_celery
+from tailapp.config import ConfigError
 from tailapp.store import Store, connect
-
-
-class ConfigError(RuntimeError):
-    """The settings do not allow the app to run; the message says what to set."""
 
 
 @dataclass
@@ -31,9 +28,7 @@ class Runtime:
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, serve: bool = True) -> Flask:
     """Build the app. `serve=False` leaves out the web parts (for Celery workers)."""
-    settings = config.load(overrides)
-    if not settings["REDIS_URL"]:
-        raise ConfigError("TAILAPP_REDIS_URL is not set. Set it, or run `tailapp dev` for an embedded Redis.")
+    settings = _settings(overrides)
     app = Flask("tailapp")
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["SECRET_KEY"] or secrets.token_hex(32)
@@ -42,11 +37,39 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, serve: bool = True
     app.extensions["tailapp"] = Runtime(settings, Store(client))
     init_celery(app)
     _import_tasks(settings)
+    commands.register_file(settings["COMMANDS_FILE"])
     if serve:
         from tailapp.web import init_web
 
         init_web(app)
     return app
+
+
+def init_app(app: Flask, overrides: Mapping[str, Any] | None = None) -> Runtime:
+    """Add tailapp to your own Flask app, so tail tasks run by its Celery worker log to tailapp's Redis."""
+    settings = _settings(overrides)
+    runtime = Runtime(settings, Store(_redis(settings["REDIS_URL"], None, "tailapp-worker")))
+    app.extensions["tailapp"] = runtime
+    commands.register_file(settings["COMMANDS_FILE"])
+    return runtime
+
+
+_standalone: list[Runtime] = []
+
+
+def standalone_runtime() -> Runtime:
+    """A runtime from the TAILAPP_* settings, for tail tasks run by a Celery worker that is not tailapp's."""
+    if not _standalone:
+        settings = _settings(None)
+        _standalone.append(Runtime(settings, Store(_redis(settings["REDIS_URL"], None, "tailapp-worker"))))
+    return _standalone[0]
+
+
+def _settings(overrides: Mapping[str, Any] | None) -> dict:
+    settings = config.load(overrides)
+    if not settings["REDIS_URL"]:
+        raise ConfigError("TAILAPP_REDIS_URL is not set. Set it, or run `tailapp dev` for an embedded Redis.")
+    return settings
 
 
 def _redis(url: str, pool_size: int | None, name: str) -> redis.Redis:
