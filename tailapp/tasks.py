@@ -73,7 +73,8 @@ def register(spec: TailTask, **options):
 
     @shared_task(name=f"tailapp.{spec.name}", bind=True, **options)
     def celery_task(self, **params):
-        return run_job(spec, self.request.id, params)
+        # Started through Celery directly, the id is a dashed UUID; job ids are its 32 hex digits.
+        return run_job(spec, self.request.id.replace("-", ""), params)
 
     spec.celery_task = celery_task
     REGISTRY[spec.name] = spec
