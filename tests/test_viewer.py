@@ -239,3 +239,16 @@ def test_cancel_then_restart(stack, page):
     page.wait_for_url(re.compile(rf"/jobs/(?!{job_id})[0-9a-f]+$"))
     page.wait_for_function("window.tailapp")
     wait_lines(page, 1)
+
+
+def test_progress_shows_on_job_page_and_in_job_list(stack, page):
+    page.goto(stack.url)
+    page.wait_for_function("window.tailapp && window.tailapp.list")
+    page.wait_for_timeout(300)  # let the socket join the job list
+    job_id = stack.start_job("steps", mode="slow", count=8)
+    listed = page.locator(f'#jobs-table tr[data-job-id="{job_id}"] .job-progress')
+    expect(listed).to_contain_text(re.compile(r"\d+% step \d of 8"), timeout=10_000)
+    open_job(page, stack, job_id)
+    expect(page.locator("#job-progress")).to_contain_text(re.compile(r"\d+% step \d of 8"), timeout=10_000)
+    expect(page.locator("#job-badge")).to_have_text("succeeded", timeout=20_000)
+    expect(page.locator("#job-progress")).to_be_hidden()
