@@ -1,23 +1,32 @@
 """tailapp: watch Celery task output live in a browser.
 
 Importing the package imports nothing heavy (the server entry must monkey-patch before anything else):
-`create_app`, `tail_task` and `celery` are loaded on first use.
+the public names below are loaded on first use.
+
+    from tailapp import tail_task, run, section, progress
 """
 
 from __future__ import annotations
 
-__all__ = ["celery", "create_app", "tail_task"]
+import importlib
+
+__all__ = ["JobFailed", "Param", "celery", "create_app", "init_app", "progress", "run", "section", "tail_task"]
+
+_LAZY = {
+    "create_app": "tailapp.app",
+    "init_app": "tailapp.app",
+    "tail_task": "tailapp.tasks",
+    "JobFailed": "tailapp.tasks",
+    "Param": "tailapp.params",
+    "run": "tailapp.process",
+    "section": "tailapp.markers",
+    "progress": "tailapp.markers",
+}
 
 
 def __getattr__(name: str):
-    if name == "create_app":
-        from tailapp.app import create_app
-
-        return create_app
-    if name == "tail_task":
-        from tailapp.tasks import tail_task
-
-        return tail_task
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     if name == "celery":  # what `celery -A tailapp.celery worker` loads
         from tailapp.app import create_app
 

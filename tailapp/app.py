@@ -12,14 +12,11 @@ from typing import Any
 import redis
 from flask import Flask
 
-from tailapp import config
+from tailapp import commands, config
 from tailapp.archive import Archive
 from tailapp.celery_app import init_celery
+from tailapp.config import ConfigError
 from tailapp.store import Store, connect
-
-
-class ConfigError(RuntimeError):
-    """The settings do not allow the app to run; the message says what to set."""
 
 
 @dataclass
@@ -33,23 +30,56 @@ class Runtime:
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, serve: bool = True) -> Flask:
     """Build the app. `serve=False` leaves out the web parts (for Celery workers)."""
-    settings = config.load(overrides)
-    if not settings["REDIS_URL"]:
-        raise ConfigError("TAILAPP_REDIS_URL is not set. Set it, or run `tailapp dev` for an embedded Redis.")
+    settings = _settings(overrides)
     app = Flask("tailapp")
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["SECRET_KEY"] or secrets.token_hex(32)
-    pool_size = settings["REDIS_POOL_SIZE"] if serve else None
-    client = _redis(settings["REDIS_URL"], pool_size, "tailapp-server" if serve else "tailapp-worker")
-    archive = Archive(settings["ARCHIVE_URL"] or str(Path(settings["DATA_DIR"]).resolve() / "archive"))
-    app.extensions["tailapp"] = Runtime(settings, Store(client, archive, settings["REDIS_TTL_SECONDS"]))
+    if serve:
+        app.extensions["tailapp"] = _runtime(settings, settings["REDIS_POOL_SIZE"], "tailapp-server")
+    else:
+        app.extensions["tailapp"] = _runtime(settings)
     init_celery(app)
     _import_tasks(settings)
+    commands.register_file(settings["COMMANDS_FILE"])
     if serve:
         from tailapp.web import init_web
 
         init_web(app)
     return app
+
+
+def init_app(app: Flask, overrides: Mapping[str, Any] | None = None) -> Runtime:
+    """Add tailapp to your own Flask app, so tail tasks run by its Celery worker log to tailapp's Redis."""
+    settings = _settings(overrides)
+    runtime = _runtime(settings)
+    app.extensions["tailapp"] = runtime
+    commands.register_file(settings["COMMANDS_FILE"])
+    return runtime
+
+
+_standalone: list[Runtime] = []
+
+
+def standalone_runtime() -> Runtime:
+    """A runtime from the TAILAPP_* settings, for tail tasks run by a Celery worker that is not tailapp's."""
+    if not _standalone:
+        settings = _settings(None)
+        _standalone.append(_runtime(settings))
+    return _standalone[0]
+
+
+def _runtime(settings: dict, pool_size: int | None = None, client_name: str = "tailapp-worker") -> Runtime:
+    """Settings, a Redis store and the archive finished jobs go to."""
+    client = _redis(settings["REDIS_URL"], pool_size, client_name)
+    archive = Archive(settings["ARCHIVE_URL"] or str(Path(settings["DATA_DIR"]).resolve() / "archive"))
+    return Runtime(settings, Store(client, archive, settings["REDIS_TTL_SECONDS"]))
+
+
+def _settings(overrides: Mapping[str, Any] | None) -> dict:
+    settings = config.load(overrides)
+    if not settings["REDIS_URL"]:
+        raise ConfigError("TAILAPP_REDIS_URL is not set. Set it, or run `tailapp dev` for an embedded Redis.")
+    return settings
 
 
 def _redis(url: str, pool_size: int | None, name: str) -> redis.Redis:

@@ -1,12 +1,16 @@
-"""The `tailapp` command: `dev` runs everything on one machine; `server` and `worker` run one part."""
+"""The `tailapp` command: `dev` runs everything on one machine; `server` and `worker` run one part;
+`start`, `tail`, `jobs`, `cancel` and `logs` talk to a running server.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -101,6 +105,133 @@ def _stop_all(children: list[subprocess.Popen], timeout: float = 15.0) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+# -- talking to a server --------------------------------------------------------------------------------
+url_option = click.option("--url", envvar="TAILAPP_URL", default="http://127.0.0.1:5000", show_default=True,
+                          help="the server [TAILAPP_URL]; a token in TAILAPP_TOKEN is sent as a bearer token")
+
+
+def _client(url: str):
+    from tailapp.client import Client
+
+    return Client(url, os.environ.get("TAILAPP_TOKEN") or None)
+
+
+def _one_line_errors(fn):
+    """Report a failed request or a bad parameter as one line and exit 1, not a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from tailapp.client import ClientError
+        from tailapp.params import ParamError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ClientError, ParamError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _follow(client, job_id: str, after: int = 0) -> None:
+    from tailapp.client import exit_code
+
+    try:
+        job = client.follow(job_id, click.get_binary_stream("stdout"), after)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if job["state"] != "succeeded":
+        click.echo(f"job {job_id} {job['state']}" + (f": {job['error']}" if job.get("error") else ""), err=True)
+    sys.exit(exit_code(job))
+
+
+def _params(client, task: str, pairs: tuple[str, ...]) -> dict:
+    """Typed parameters for `task` from key=value pairs, checked against what the server lists."""
+    from tailapp.params import validate
+
+    spec = next((t for t in client.tasks() if t["name"] == task), None)
+    if spec is None:
+        raise click.ClickException(f"unknown task {task!r} (see {client.url}/api/tasks)")
+    raw = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="-p")
+        raw[name] = value
+    return validate(spec["params"], raw, from_form=True)
+
+
+@main.command()
+@click.argument("task")
+@click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help="a task parameter (repeatable)")
+@click.option("-f", "--follow", is_flag=True, help="stream the log and exit with the job's exit code")
+@url_option
+@_one_line_errors
+def start(task: str, pairs: tuple[str, ...], follow: bool, url: str) -> None:
+    """Start a job of TASK and print its id."""
+    client = _client(url)
+    job = client.start(task, _params(client, task, pairs))
+    if not follow:
+        click.echo(job["id"])
+        return
+    click.echo(f"job {job['id']}  {client.url}/jobs/{job['id']}", err=True)
+    _follow(client, job["id"])
+
+
+@main.command()
+@click.argument("job_id", metavar="JOB")
+@click.option("--from", "after", type=click.IntRange(min=0), default=0, help="skip the first N lines")
+@url_option
+@_one_line_errors
+def tail(job_id: str, after: int, url: str) -> None:
+    """Follow JOB's log as it is written; exit with its exit code (failed: its code, cancelled: 130, lost: 75)."""
+    client = _client(url)
+    client.job(job_id)  # an unknown job is an error before any waiting
+    _follow(client, job_id, after)
+
+
+@main.command(name="jobs")
+@click.option("-n", "--limit", type=click.IntRange(1, 500), default=20, show_default=True, help="how many")
+@url_option
+@_one_line_errors
+def list_jobs(limit: int, url: str) -> None:
+    """List recent jobs, newest first."""
+    rows = [("JOB", "TASK", "STATE", "STARTED", "DURATION", "EXIT")]
+    rows += [_job_row(job) for job in _client(url).jobs(limit)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _job_row(job: dict) -> tuple[str, ...]:
+    begun = job["started_at"]
+    started = datetime.fromtimestamp(begun / 1000).strftime("%Y-%m-%d %H:%M:%S") if begun else "-"
+    duration = f"{((job['finished_at'] or int(time.time() * 1000)) - begun) / 1000:.1f}s" if begun else "-"
+    code = "" if job["exit_code"] is None else str(job["exit_code"])
+    return job["id"], job["task"], job["state"], started, duration, code
+
+
+@main.command()
+@click.argument("job_id", metavar="JOB")
+@url_option
+@_one_line_errors
+def cancel(job_id: str, url: str) -> None:
+    """Cancel JOB (queued or running)."""
+    job = _client(url).cancel(job_id)
+    click.echo(f"job {job_id}: cancel requested ({job['state']})")
+
+
+@main.command()
+@click.argument("job_id", metavar="JOB")
+@url_option
+@_one_line_errors
+def logs(job_id: str, url: str) -> None:
+    """Print JOB's log so far as raw text (ANSI escapes kept): tailapp logs JOB > build.log."""
+    out = click.get_binary_stream("stdout")
+    for page in _client(url).log(job_id):
+        out.write(page)
+    out.flush()
 
 
 if __name__ == "__main__":

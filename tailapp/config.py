@@ -32,7 +32,12 @@ DEFAULTS: dict[str, Any] = {
     "MAX_SUBSCRIPTIONS": 50,  # jobs one Socket.IO connection may follow at once
     "MESSAGE_QUEUE": None,  # a Socket.IO message queue URL, only needed for emits from outside servers
     "TASK_MODULES": "",  # comma-separated modules with more tail tasks, imported by servers and workers
+    "COMMANDS_FILE": None,  # TOML file of allowlisted command jobs; None: ./tailapp.toml when it exists
 }
+
+class ConfigError(RuntimeError):
+    """The settings do not allow the app to run; the message says what to set."""
+
 
 _INTS = {k for k, v in DEFAULTS.items() if isinstance(v, int)}
 

@@ -31,6 +31,7 @@ def to_object(fields: dict) -> dict:
         "params": json.loads(fields.get("params") or "{}"),
         "state": fields.get("state", p.QUEUED),
         "error": fields.get("error") or None,
+        "progress": json.loads(fields["progress"]) if fields.get("progress") else None,
     }
     for name in _INT_FIELDS:
         value = fields.get(name, NULL)

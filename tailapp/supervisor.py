@@ -105,7 +105,7 @@ class Supervisor:
 
     def _kill_groups(self) -> None:
         for pgid in list(self._groups):
-            _kill_group(pgid)
+            kill_group(pgid)
         self._groups.clear()
 
     def _install_signal(self):
@@ -118,7 +118,7 @@ class Supervisor:
             raise JobCancelled()
 
 
-def _kill_group(pgid: int, grace: float = 1.0) -> None:
+def kill_group(pgid: int, grace: float = 1.0) -> None:
     """SIGTERM a process group, then SIGKILL what is left after `grace` seconds."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGTERM)

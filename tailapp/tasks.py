@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import redis
 from celery import shared_task
-from flask import current_app
+from flask import current_app, has_app_context
 
 from tailapp import jobs
 from tailapp import protocol as p
@@ -38,34 +38,65 @@ class TailTask:
     title: str
     description: str
     params: list[dict] = field(default_factory=list)
+    secret_env: list[str] = field(default_factory=list)  # names of env vars whose values the log masks
     celery_task: object = None
+    command: object = None  # the commands.Command of a command job, None for Python tasks
 
     def info(self) -> dict:
         return {"name": self.name, "title": self.title, "description": self.description, "params": self.params}
 
 
-def tail_task(fn: Callable | None = None, *, name: str | None = None, title: str | None = None, **options):
-    """Make `fn` a tailable Celery task; its output (print, stdout, stderr) becomes the job's log."""
+class JobFailed(Exception):
+    """Raise in a task to end its job `failed` with `exit_code` and this one-line message, no traceback."""
 
-    def register(fn: Callable):
-        spec = TailTask(name=name or fn.__name__, fn=fn, title=title or (name or fn.__name__).replace("_", " ").title(),
-                        description=(fn.__doc__ or "").strip().split("\n")[0], params=describe(fn))
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
 
-        @shared_task(name=f"tailapp.{spec.name}", bind=True, **options)
-        def celery_task(self, **params):
-            return run_job(spec, self.request.id, params)
 
-        spec.celery_task = celery_task
-        REGISTRY[spec.name] = spec
-        celery_task.tail = spec
-        return celery_task
+def tail_task(fn: Callable | None = None, *, name: str | None = None, title: str | None = None,
+              secrets: list[str] | tuple[str, ...] = (), **options):
+    """Make `fn` a tailable Celery task; its output (print, stdout, stderr, logging) becomes the job's log.
 
-    return register(fn) if fn is not None else register
+    `secrets` names environment variables whose values are masked in the log; other options go to Celery.
+    """
+
+    def decorate(fn: Callable):
+        task_name = name or fn.__name__
+        spec = TailTask(name=task_name, fn=fn, title=title or task_name.replace("_", " ").title(),
+                        description=(fn.__doc__ or "").strip().split("\n")[0], params=describe(fn),
+                        secret_env=list(secrets))
+        return register(spec, **options)
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def register(spec: TailTask, **options):
+    """Wrap `spec` in a Celery task named `tailapp.<name>` and list it in the registry."""
+
+    @shared_task(name=f"tailapp.{spec.name}", bind=True, **options)
+    def celery_task(self, **params):
+        # Started through Celery directly, the id is a dashed UUID; job ids are its 32 hex digits.
+        return run_job(spec, self.request.id.replace("-", ""), params)
+
+    spec.celery_task = celery_task
+    REGISTRY[spec.name] = spec
+    celery_task.tail = spec
+    return celery_task
+
+
+def _runtime():
+    """The app's runtime; outside a tailapp Flask app (a plain Celery worker), one built from settings."""
+    if has_app_context() and "tailapp" in current_app.extensions:
+        return current_app.extensions["tailapp"]
+    from tailapp.app import standalone_runtime
+
+    return standalone_runtime()
 
 
 def run_job(spec: TailTask, job_id: str, params: dict) -> int | None:
     """Run one job: mark it running, capture its output, record how it ended. Returns the exit code."""
-    runtime = current_app.extensions["tailapp"]
+    runtime = _runtime()
     store = runtime.store
     if jobs.get(store, job_id) is None:  # started straight through Celery, not through the API
         jobs.create(store, spec.name, params, job_id)
@@ -113,6 +144,8 @@ def _call(spec: TailTask, params: dict, writer: LogWriter) -> tuple[str, int, st
             result = spec.fn(**params)
     except JobCancelled:
         return _cancelled(writer)
+    except JobFailed as exc:
+        return p.FAILED, exc.exit_code, str(exc)[:500]
     except Exception as exc:  # noqa: BLE001 - any failure of user code ends the job as failed
         writer.write(traceback.format_exc())
         return p.FAILED, 1, f"{type(exc).__name__}: {exc}"[:500]

@@ -29,7 +29,8 @@ class Stack:
         self.redis_url = self.redis_server.url
         self.redis = redis.Redis.from_url(self.redis_url, decode_responses=True)
         self.env = {**os.environ, "TAILAPP_REDIS_URL": self.redis_url, "TAILAPP_DATA_DIR": str(tmp / "data"),
-                    "PYTHONUNBUFFERED": "1"}
+                    "PYTHONUNBUFFERED": "1", "TAILAPP_TASK_MODULES": "tests.sample_tasks",
+                    "TAILAPP_COMMANDS_FILE": str(ROOT / "tests" / "commands.toml")}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.worker = self.server = None

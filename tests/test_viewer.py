@@ -254,3 +254,16 @@ def test_page_works_under_its_content_security_policy(browser, stack):
     expect(page.locator('.log .row[data-i="29"]')).to_be_visible(timeout=15_000)
     context.close()
     assert not violations, violations
+
+
+def test_progress_shows_on_job_page_and_in_job_list(stack, page):
+    page.goto(stack.url)
+    page.wait_for_function("window.tailapp && window.tailapp.list")
+    page.wait_for_timeout(300)  # let the socket join the job list
+    job_id = stack.start_job("steps", mode="slow", count=8)
+    listed = page.locator(f'#jobs-table tr[data-job-id="{job_id}"] .job-progress')
+    expect(listed).to_contain_text(re.compile(r"\d+% step \d of 8"), timeout=10_000)
+    open_job(page, stack, job_id)
+    expect(page.locator("#job-progress")).to_contain_text(re.compile(r"\d+% step \d of 8"), timeout=10_000)
+    expect(page.locator("#job-badge")).to_have_text("succeeded", timeout=20_000)
+    expect(page.locator("#job-progress")).to_be_hidden()

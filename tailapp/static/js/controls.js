@@ -60,12 +60,22 @@ export class JobStatus {
     exit.textContent = job.exit_code == null ? '' : `exit ${job.exit_code}`;
     exit.classList.toggle('exit-bad', job.exit_code != null && job.exit_code !== 0);
     if (this.els.error) { this.els.error.hidden = !job.error; this.els.error.textContent = job.error || ''; }
+    if (this.els.progress) showProgress(this.els.progress, job);
     this.tick();
   }
 
   tick() {
     if (this.job) this.els.duration.textContent = jobDuration(this.job);
   }
+}
+
+/** A running job's last reported progress: the bar and its message; hidden otherwise. */
+export function showProgress(el, job) {
+  const shown = job.state === 'running' && job.progress != null;
+  el.hidden = !shown;
+  if (!shown) return;
+  el.querySelector('progress').value = job.progress.fraction;
+  el.querySelector('span').textContent = `${Math.round(job.progress.fraction * 100)}% ${job.progress.message || ''}`.trim();
 }
 
 /** Cancel while a job can still stop; Restart once it has ended. */

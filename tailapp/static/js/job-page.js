@@ -20,7 +20,7 @@ function start() {
   new FollowControl(view, $('follow'));
   const ts = new TimestampControl(view, $('ts-mode'), job.started_at);
   new Permalinks(view);
-  const status = new JobStatus({ badge: $('job-badge'), started: $('job-started'), duration: $('job-duration'), exit: $('job-exit'), error: $('job-error') });
+  const status = new JobStatus({ badge: $('job-badge'), started: $('job-started'), duration: $('job-duration'), exit: $('job-exit'), error: $('job-error'), progress: $('job-progress') });
   const actions = new JobActions({ cancel: $('cancel-btn'), restart: $('restart-btn'), message: $('action-msg') }, job.id);
   const conn = $('conn-status');
   let terminal = isTerminal(job.state);

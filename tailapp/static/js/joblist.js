@@ -1,6 +1,7 @@
 // The recent jobs table on /: live state badges and durations, new jobs at the top.
 import { dateTime, jobDuration } from './format.js';
 import { isTerminal } from './protocol.js';
+import { showProgress } from './controls.js';
 
 const MAX_ROWS = 200;
 
@@ -56,8 +57,22 @@ export class JobList {
     badge.className = `badge badge-${job.state}`;
     badge.textContent = job.state;
     tr.dataset.state = job.state;
+    showProgress(this.progressOf(tr), job);
     tr.cells[3].textContent = dateTime(job.started_at);
     tr.cells[4].textContent = jobDuration(job);
+  }
+
+  /** The progress element of a row, made on first use. */
+  progressOf(tr) {
+    let el = tr.cells[2].querySelector('.job-progress');
+    if (!el) {
+      el = document.createElement('span');
+      el.className = 'job-progress';
+      el.append(document.createElement('progress'), document.createElement('span'));
+      el.firstChild.max = 1;
+      tr.cells[2].append(' ', el);
+    }
+    return el;
   }
 
   tick() {

@@ -1,0 +1,171 @@
+"""A Python client of a tailapp server: the HTTP API, and following a job's log over Socket.IO.
+
+`tailapp start/tail/jobs/cancel/logs` are built on it. It speaks the protocol of docs/PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import requests
+import socketio
+
+from tailapp import protocol as p
+
+EXIT_CANCELLED = 130  # what a shell reports for a job stopped by Ctrl-C
+EXIT_LOST = 75  # EX_TEMPFAIL: the worker went away; trying again may work
+
+
+class ClientError(Exception):
+    """A request failed; the message is one line for people."""
+
+
+def exit_code(job: dict) -> int:
+    """The exit code a command following `job` should end with."""
+    if job["state"] == p.SUCCEEDED:
+        return 0
+    if job["state"] == p.CANCELLED:
+        return EXIT_CANCELLED
+    if job["state"] == p.LOST:
+        return EXIT_LOST
+    code = job.get("exit_code")
+    return code if isinstance(code, int) and 1 <= code <= 255 else 1
+
+
+class Client:
+    """The HTTP API of one server; a bearer token is sent when given."""
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.session = requests.Session()
+        self.session.headers.update(self.headers)
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Send a request; a ClientError with the server's message for anything but 2xx."""
+        try:
+            response = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise ClientError(f"cannot reach {self.url}: {type(exc).__name__}") from None
+        if response.status_code >= 400:
+            raise ClientError(_error_message(response))
+        return response
+
+    def tasks(self) -> list[dict]:
+        return self.request("GET", "/api/tasks").json()["tasks"]
+
+    def start(self, task: str, params: dict) -> dict:
+        """Start a job; its object."""
+        return self.request("POST", "/api/jobs", json={"task": task, "params": params}).json()["job"]
+
+    def jobs(self, limit: int = 50) -> list[dict]:
+        return self.request("GET", "/api/jobs", params={"limit": limit}).json()["jobs"]
+
+    def job(self, job_id: str) -> dict:
+        return self.request("GET", f"/api/jobs/{job_id}").json()
+
+    def cancel(self, job_id: str) -> dict:
+        return self.request("POST", f"/api/jobs/{job_id}/cancel", json={}).json()["job"]
+
+    def log(self, job_id: str, after: int = 0) -> Iterator[bytes]:
+        """The log written so far, as raw UTF-8 text in pages."""
+        while True:
+            response = self.request("GET", f"/api/jobs/{job_id}/log", params={"after": after})
+            if not response.content:
+                return
+            yield response.content
+            after = int(response.headers["X-Next-Seq"])
+
+    def follow(self, job_id: str, out: BinaryIO, after: int = 0) -> dict:
+        """Write the job's lines after `after` to `out` until it ends; its final object."""
+        return Follower(self, job_id, out, after).run()
+
+
+class Follower:
+    """Follows one job: lines in seq order, each once; resubscribes from the last seq after any blip."""
+
+    def __init__(self, client: Client, job_id: str, out: BinaryIO, after: int = 0):
+        self.client, self.job_id, self.out, self.last = client, job_id, out, after
+        self.job: dict | None = None
+        self.error: str | None = None
+        self.done = threading.Event()
+        self.sio = in_order(socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5))
+        for event, handler in (("connect", self._subscribe), (p.LINES, self._on_lines), (p.JOB, self._on_job),
+                               (p.RESYNC, self._on_resync)):
+            self.sio.on(event, handler, namespace=p.NAMESPACE)
+
+    def run(self) -> dict:
+        """Connect, wait for the job's terminal state, and leave."""
+        try:
+            self.sio.connect(self.client.url, headers=self.client.headers, namespaces=[p.NAMESPACE], wait_timeout=10)
+        except socketio.exceptions.ConnectionError as exc:
+            raise ClientError(f"cannot reach {self.client.url}: {exc}") from None
+        try:
+            while not self.done.wait(0.5):  # a timed wait lets Ctrl-C through
+                pass
+        finally:
+            # websocket-client waits seconds for a close frame the server may not send: leave in the background.
+            threading.Thread(target=self.sio.disconnect, daemon=True).start()
+        if self.error:
+            raise ClientError(self.error)
+        return self.job
+
+    def _subscribe(self) -> None:
+        payload = {"job": self.job_id, "after": self.last}
+        self.sio.emit(p.SUBSCRIBE, payload, namespace=p.NAMESPACE, callback=self._on_ack)
+
+    def _on_ack(self, answer: dict) -> None:
+        if not answer.get("ok"):
+            self.error = answer.get("error") or "subscribe failed"
+            self.done.set()
+
+    def _on_lines(self, message: dict) -> None:
+        if message.get("job") != self.job_id:
+            return
+        first = message["seq"]
+        if first > self.last + 1:  # a gap: ask again from what we have
+            self._subscribe()
+            return
+        fresh = message["lines"][self.last + 1 - first :]
+        if fresh:
+            self.out.write("".join(text + "\n" for text in fresh).encode("utf-8", "replace"))
+            self.out.flush()
+            self.last = first + len(message["lines"]) - 1
+
+    def _on_job(self, job: dict) -> None:
+        if job.get("id") == self.job_id:
+            self.job = job
+            if job["state"] in p.TERMINAL:
+                self.done.set()
+
+    def _on_resync(self, message: dict) -> None:
+        if message.get("job") == self.job_id:
+            self._subscribe()
+
+
+def in_order(client: socketio.Client) -> socketio.Client:
+    """Handle messages on the read loop's thread, in the order they arrived.
+
+    python-engineio's client runs each message handler in a new thread, so lines could be handled out
+    of the order the server sent them in.
+    """
+    trigger = client.eio._trigger_event
+
+    def trigger_in_order(event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return trigger(event, *args, **kwargs)
+
+    client.eio._trigger_event = trigger_in_order
+    return client
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        message = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        message = response.reason or "error"
+    return f"{message} (HTTP {response.status_code})"

@@ -1,0 +1,61 @@
+"""Marker lines the viewer understands: foldable sections and progress.
+
+`section` writes `::group::<title>` and `::endgroup::`; `progress` writes `::progress::<fraction> <message>`
+and also stores the progress on the job, so the job page and the job list can show a bar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+import weakref
+from collections.abc import Iterator
+
+from tailapp import capture
+from tailapp import protocol as p
+from tailapp.writer import LogWriter
+
+PROGRESS_MARKER = "::progress::"
+STORE_EVERY = 0.25  # seconds between progress updates of the job hash (each one is published)
+_stored_at: weakref.WeakKeyDictionary[LogWriter, float] = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def section(title: str) -> Iterator[None]:
+    """Fold the output of the block under `title` in the viewer."""
+    _line(f"::group::{_one_line(title)}")
+    try:
+        yield
+    finally:
+        _line("::endgroup::")
+
+
+def progress(fraction: float, message: str = "") -> None:
+    """Report how far the job is (0 to 1, and what it is doing): a marker line and the job's `progress`."""
+    fraction = min(max(float(fraction), 0.0), 1.0)
+    message = _one_line(message)[:200]
+    _line(f"{PROGRESS_MARKER}{round(fraction, 4):g} {message}".rstrip())
+    writer = capture.current()
+    if isinstance(writer, LogWriter):
+        _store(writer, fraction, message)
+
+
+def _store(writer: LogWriter, fraction: float, message: str) -> None:
+    now = time.monotonic()
+    if fraction < 1 and now - _stored_at.get(writer, 0.0) < STORE_EVERY:
+        return  # a tight loop of updates must not flood Redis and every viewer with job events
+    _stored_at[writer] = now
+    writer.store.set_fields(writer.job_id, {"progress": {"fraction": fraction, "message": message}},
+                            only_from=(p.RUNNING,))
+
+
+def _line(text: str) -> None:
+    """Write `text` as a line of its own, even after a partial line."""
+    writer = capture.current()
+    starts_mid_line = getattr(writer, "has_partial", False)
+    (writer or sys.stdout).write(("\n" if starts_mid_line else "") + text + "\n")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
