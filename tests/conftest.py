@@ -17,6 +17,8 @@ from tailapp.embedded import EmbeddedRedis, free_port
 from tests.viewer import Viewer
 
 ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_TOKEN = "tok-7d1f0c9e2b"  # a declared secret of tests.sample_tasks.leaky
+SAMPLE_SECRET_KEY = "key-a83b55e0c4"  # masked because TAILAPP_SECRET_ENV lists TAILAPP_SECRET_KEY
 TERMINAL = {"succeeded", "failed", "cancelled", "lost"}
 
 
@@ -30,7 +32,8 @@ class Stack:
         self.redis = redis.Redis.from_url(self.redis_url, decode_responses=True)
         self.env = {**os.environ, "TAILAPP_REDIS_URL": self.redis_url, "TAILAPP_DATA_DIR": str(tmp / "data"),
                     "PYTHONUNBUFFERED": "1", "TAILAPP_TASK_MODULES": "tests.sample_tasks",
-                    "TAILAPP_COMMANDS_FILE": str(ROOT / "tests" / "commands.toml")}
+                    "TAILAPP_COMMANDS_FILE": str(ROOT / "tests" / "commands.toml"),
+                    "SAMPLE_TOKEN": SAMPLE_TOKEN, "TAILAPP_SECRET_KEY": SAMPLE_SECRET_KEY}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.worker = self.server = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from typing import Literal
@@ -55,3 +56,21 @@ def slow_exit(code: int = 3, lines: int = 5, interval: float = 0.1) -> int:
     if code:
         raise JobFailed(f"gave up with {code}", code)
     return 0
+
+
+@tail_task(secrets=["SAMPLE_TOKEN"])
+def leaky() -> int:
+    """Print a declared secret and a configured one, split over writes and through logging."""
+    token = os.environ["SAMPLE_TOKEN"]
+    print("token=" + token[:5], end="")
+    print(token[5:] + " done")
+    log.warning("header Authorization: Bearer %s", token)
+    print("key", os.environ["TAILAPP_SECRET_KEY"])
+    return 0
+
+
+@tail_task
+def boom(message: str = "kaboom") -> int:
+    """Raise an exception after one line."""
+    print("about to fail")
+    raise ValueError(message)

@@ -8,6 +8,8 @@ import time
 
 import requests
 
+from tests.conftest import SAMPLE_SECRET_KEY, SAMPLE_TOKEN
+
 
 def post(stack, path: str, **kwargs) -> requests.Response:
     return requests.post(f"{stack.url}{path}", json=kwargs.get("json", {}), timeout=10)
@@ -90,3 +92,21 @@ def test_killed_worker_marks_job_lost(stack):
         viewer.disconnect()
         stack.start_worker()
     assert stack.wait_job(stack.start_job(lines=1, interval=0), timeout=60)["state"] == "succeeded"
+
+
+def test_task_exception_puts_its_traceback_in_the_log(stack):
+    job_id = stack.start_job("boom", message="disk on fire")
+    job = stack.wait_job(job_id)
+    assert job["state"] == "failed" and job["exit_code"] == 1 and job["error"] == "ValueError: disk on fire"
+    log = requests.get(f"{stack.url}/api/jobs/{job_id}/log", timeout=5).text
+    assert log.startswith("about to fail\nTraceback (most recent call last):")
+    assert "ValueError: disk on fire" in log.split("\n")[-2]
+
+
+def test_secrets_never_reach_redis_or_viewers(stack):
+    job_id = stack.start_job("leaky")
+    assert stack.wait_job(job_id)["state"] == "succeeded"
+    log = requests.get(f"{stack.url}/api/jobs/{job_id}/log", timeout=5).text
+    assert log.split("\n")[:3] == ["token=*** done", "WARNING sample: header Authorization: Bearer ***", "key ***"]
+    raw = "\n".join(stack.redis.lrange(f"tailapp:lines:{job_id}", 0, -1))
+    assert SAMPLE_TOKEN not in raw and SAMPLE_SECRET_KEY not in raw and "tok-" not in raw
