@@ -61,30 +61,38 @@ class Relay:
     def _run(self) -> None:
         delay, lost_feed = 0.1, False
         while True:
+            pubsub = self.pubsub_client.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self.pubsub_client.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(JOB_CHANNEL_PATTERN)
                 self.connected, delay = True, 0.1
                 if lost_feed:
                     self._tell_everyone_to_resync()
                 for message in pubsub.listen():
-                    self._handle(message["channel"], message["data"])
+                    self._handle_safely(message["channel"], message["data"])
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("relay lost Redis (%s); reconnecting in %.1fs", exc, delay)
             except Exception:
                 log.exception("relay error; reconnecting")
+            finally:
+                pubsub.close()
             self.connected, lost_feed = False, True
             gevent.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    def _handle_safely(self, channel: str, data: str) -> None:
+        try:
+            self._handle(channel, data)
+        except ValueError as exc:  # not a message tailapp wrote: skip it
+            log.error("skipped a malformed message on %s: %s", channel, exc)
 
     def _handle(self, channel: str, data: str) -> None:
         job_id = key.job_from_channel(channel)
         room = p.job_room(job_id)
         waiting = self.syncing.get(job_id)
-        if data[0] == MARKER:
+        if data[:1] == MARKER:
             self._marker_seen(waiting, data[1:])
             return
-        if data[0] == "L" and not waiting and not self._has_members(room):
+        if data[:1] == "L" and not waiting and not self._has_members(room):
             return  # nobody watches this job here: skip decoding
         kind, body = decode_message(data)
         if kind == "lines":
@@ -105,10 +113,15 @@ class Relay:
             self._drain_and_join(sync)
 
     def _tell_everyone_to_resync(self) -> None:
-        """Messages were missed while Redis was away: every viewer resubscribes from its last seq."""
-        for room in list(self.server.manager.rooms.get(p.NAMESPACE, {})):
-            if isinstance(room, str) and room.startswith("job:"):  # the None room holds everyone
-                self.server.emit(p.RESYNC, {"job": room[4:]}, to=room, namespace=p.NAMESPACE)
+        """Messages were missed while Redis was away: every viewer resubscribes from its last seq.
+
+        The rooms are closed too, so no live line reaches a viewer before its resubscription has sent the
+        lines it missed (that would be a gap, then a duplicate).
+        """
+        rooms = self.server.manager.rooms.get(p.NAMESPACE, {})
+        for room in [r for r in rooms if isinstance(r, str) and r.startswith("job:")]:  # None: everyone
+            self.server.emit(p.RESYNC, {"job": room[4:]}, to=room, namespace=p.NAMESPACE)
+            self.server.close_room(room, namespace=p.NAMESPACE)
         for handshakes in list(self.syncing.values()):
             for sync in list(handshakes.values()):
                 self._resync(sync)

@@ -171,12 +171,19 @@ def decode_elements(elements: list[str]) -> tuple[list[str], list[int]]:
 
 
 def decode_message(data: str) -> tuple[str, object]:
-    """Parse a channel message: ("lines", (seq, texts, times)) or ("job", hash dict)."""
-    if data[0] == "L":
-        head, _, body = data.partition("\n")
-        texts, times = decode_elements(body.split("\n"))
-        return "lines", (int(head[1:]), texts, times)
-    return "job", pairs_to_dict(json.loads(data[1:]))
+    """Parse a channel message: ("lines", (seq, texts, times)) or ("job", hash dict); ValueError otherwise."""
+    try:
+        if data[0] == "L":
+            head, _, body = data.partition("\n")
+            texts, times = decode_elements(body.split("\n"))
+            return "lines", (int(head[1:]), texts, times)
+        if data[0] == "J":
+            fields = pairs_to_dict(json.loads(data[1:]))
+            if "id" in fields:
+                return "job", fields
+    except (IndexError, TypeError) as exc:
+        raise ValueError(f"malformed message: {exc}") from exc
+    raise ValueError(f"not a tailapp message: {data[:20]!r}")
 
 
 def encode_field(value: object) -> str:

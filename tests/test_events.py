@@ -65,3 +65,14 @@ def test_unsubscribe_stops_the_stream(stack):
     stack.wait_job(job_id)
     assert len(viewer.seqs) - stopped_at < 5  # at most what was already on the wire
     viewer.disconnect()
+
+
+def test_garbage_on_a_job_channel_is_skipped_and_viewers_keep_their_stream(stack):
+    job_id = stack.start_job(lines=400, interval=0.005)
+    viewer = stack.viewer().connect()
+    assert viewer.subscribe(job_id)["ok"]
+    for garbage in ("", "Lnot-a-number\nx", "J{not json", "Jnull", "?", "L5"):
+        stack.redis.publish(f"tailapp:ch:{job_id}", garbage)
+    viewer.wait_done(30)
+    assert viewer.seqs == list(range(1, 401)) and viewer.resyncs == 0
+    viewer.disconnect()

@@ -7,21 +7,9 @@ import time
 
 import socketio
 
+from tailapp.client import in_order
+
 NS = "/tail"
-
-
-def in_order(client: socketio.Client) -> socketio.Client:
-    """Handle messages on the read loop's thread. python-engineio's client runs each message handler in
-    a new thread, so a busy machine can record lines out of the order the server sent them in."""
-    trigger = client.eio._trigger_event
-
-    def trigger_in_order(event, *args, **kwargs):
-        if event == "message":
-            kwargs["run_async"] = False
-        return trigger(event, *args, **kwargs)
-
-    client.eio._trigger_event = trigger_in_order
-    return client
 
 
 class Viewer:
@@ -29,15 +17,12 @@ class Viewer:
 
     def __init__(self, url: str):
         self.url = url
-        self.client = in_order(socketio.Client(reconnection=False))
+        self.client = self._new_client()
         self.seqs: list[int] = []  # every seq received, in order of arrival
         self.texts: dict[int, str] = {}
         self.events: list[tuple] = []  # ("lines", first, last) / ("job", state), in order
         self.last = 0
         self.done = threading.Event()
-        self.client.on("lines", self._on_lines, namespace=NS)
-        self.client.on("job", self._on_job, namespace=NS)
-        self.client.on("resync", self._on_resync, namespace=NS)
         self.resyncs = 0
 
     def connect(self) -> Viewer:
@@ -61,11 +46,15 @@ class Viewer:
     def reconnect(self) -> Viewer:
         """Disconnect, then connect again with a new client (a page reload or a network blip)."""
         self.disconnect()
-        self.client = in_order(socketio.Client(reconnection=False))
-        self.client.on("lines", self._on_lines, namespace=NS)
-        self.client.on("job", self._on_job, namespace=NS)
-        self.client.on("resync", self._on_resync, namespace=NS)
+        self.client = self._new_client()
         return self.connect()
+
+    def _new_client(self) -> socketio.Client:
+        client = in_order(socketio.Client(reconnection=False))
+        client.on("lines", self._on_lines, namespace=NS)
+        client.on("job", self._on_job, namespace=NS)
+        client.on("resync", self._on_resync, namespace=NS)
+        return client
 
     def _on_lines(self, message: dict) -> None:
         seq = message["seq"]
