@@ -97,6 +97,9 @@ def archive(store: Store, job: dict) -> None:
     except OSError as exc:
         log.error("job %s not archived, its Redis keys stay: %s", job["id"], exc)
         return
+    if not store.redis.exists(key.job(job["id"])):
+        store.archive.delete(job["id"])  # deleted while we were copying it: do not bring it back
+        return
     store.expire(job["id"], store.ttl_seconds)
 
 

@@ -54,7 +54,7 @@ class Stack:
 
     def start_server(self) -> None:
         self.server = self._spawn("server", [sys.executable, "server.py", "--port", str(self.port)])
-        self._wait(lambda: requests.get(f"{self.url}/api/tasks", timeout=1).ok, "server to answer")
+        self.wait(lambda: requests.get(f"{self.url}/api/tasks", timeout=1).ok, "server to answer")
 
     def extra_server(self, **env: str) -> tuple[str, subprocess.Popen]:
         """Another server process on the same Redis, with extra TAILAPP_* settings; returns (url, process)."""
@@ -64,7 +64,7 @@ class Stack:
             process = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=out,
                                        stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{port}"
-        self._wait(lambda: requests.get(f"{url}/healthz", timeout=1).status_code < 500 or process.poll() is not None,
+        self.wait(lambda: requests.get(f"{url}/healthz", timeout=1).status_code < 500 or process.poll() is not None,
                    "extra server to answer")
         self.extras.append(process)
         return url, process
@@ -99,7 +99,7 @@ class Stack:
         return requests.get(f"{self.url}/api/jobs/{job_id}", timeout=10).json()
 
     def wait_job(self, job_id: str, states=TERMINAL, timeout: float = 60) -> dict:
-        self._wait(lambda: self.job(job_id)["state"] in states, f"job {job_id} to reach {states}", timeout)
+        self.wait(lambda: self.job(job_id)["state"] in states, f"job {job_id} to reach {states}", timeout)
         return self.job(job_id)
 
     def viewer(self) -> Viewer:
@@ -109,7 +109,7 @@ class Stack:
         return (self.tmp / f"{name}.log").read_text(errors="replace")
 
     @staticmethod
-    def _wait(check, what: str, timeout: float = 30) -> None:
+    def wait(check, what: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

@@ -30,7 +30,9 @@ def expire_now(stack, job_id: str) -> None:
 def test_finished_job_is_archived_and_viewable_after_redis_forgets_it(stack):
     job_id = stack.start_job(lines=2_000, interval=0)
     job = stack.wait_job(job_id)
-    assert 0 < stack.redis.ttl(key.lines(job_id)) <= 7 * 24 * 3600  # Redis keeps it a week
+    # The worker archives right after publishing the terminal state: wait for it.
+    stack.wait(lambda: stack.redis.ttl(key.lines(job_id)) > 0, "the archive and the TTL", 10)
+    assert stack.redis.ttl(key.lines(job_id)) <= 7 * 24 * 3600  # Redis keeps it a week
     archived = Path(stack.env["TAILAPP_DATA_DIR"]) / "archive" / job_id[:2]
     assert (archived / f"{job_id}.json").exists() and (archived / f"{job_id}.log.gz").exists()
     before = requests.get(f"{stack.url}/api/jobs/{job_id}/log", timeout=5).text
@@ -55,6 +57,7 @@ def test_finished_job_is_archived_and_viewable_after_redis_forgets_it(stack):
 def test_delete_removes_a_finished_job_everywhere(stack):
     job_id = stack.start_job(lines=5, interval=0)
     stack.wait_job(job_id)
+    stack.wait(lambda: stack.redis.ttl(key.lines(job_id)) > 0, "the archive", 10)
     response = requests.delete(f"{stack.url}/api/jobs/{job_id}", json={}, timeout=5)
     assert response.status_code == 204
     assert requests.get(f"{stack.url}/api/jobs/{job_id}", timeout=5).status_code == 404

@@ -35,7 +35,7 @@ def test_timeout_fails_with_a_clear_line(stack):
 
 def test_cancel_kills_the_whole_process_group(stack):
     job_id = stack.start_job("longsleep")
-    stack._wait(lambda: "sleeping" in log_lines(stack, job_id), "the command to start")
+    stack.wait(lambda: "sleeping" in log_lines(stack, job_id), "the command to start")
     assert _processes("sleep\x001000\x00"), "the child is not running"
     response = requests.post(f"{stack.url}/api/jobs/{job_id}/cancel", json={}, timeout=5)
     assert response.status_code == 202

@@ -26,7 +26,7 @@ def test_existing_flask_celery_app_streams_its_task_into_tailapp(stack):
                                  cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=60, check=True)
         job_id = started.stdout.strip().replace("-", "")
         # The job exists once the shop's worker picks the task up: it was not started through tailapp's API.
-        stack._wait(lambda: stack.job(job_id).get("state") in TERMINAL, "the shop's job to end", 60)
+        stack.wait(lambda: stack.job(job_id).get("state") in TERMINAL, "the shop's job to end", 60)
         job = stack.job(job_id)
     finally:
         _stop(worker)
