@@ -26,6 +26,6 @@ def _loop(store: Store, interval: float) -> None:
                 log.warning("job %s lost: no heartbeat for %d s", job_id, HEARTBEAT_SECONDS)
         except redis.RedisError as exc:
             log.warning("watchdog: %s", exc)
-        except Exception:  # noqa: BLE001 - the watchdog must keep running
+        except Exception:
             log.exception("watchdog error")
         gevent.sleep(interval)
