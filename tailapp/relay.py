@@ -50,12 +50,19 @@ class Relay:
         self.emit_options = {"ignore_queue": True} if ignore_queue else {}
         self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
         self.connected = False
+        self.metrics = None  # tailapp.metrics.Metrics, when the app has them
         self._greenlet = None
 
     # -- the feed -----------------------------------------------------------------------------------
     def start(self) -> None:
         if self._greenlet is None:
             self._greenlet = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        """Stop reading the feed (on shutdown)."""
+        if self._greenlet is not None:
+            self._greenlet.kill(block=False)
+            self._greenlet, self.connected = None, False
 
     def _run(self) -> None:
         delay, lost_feed = 0.1, False
@@ -83,17 +90,29 @@ class Relay:
         if data[0] == MARKER:
             self._marker_seen(waiting, data[1:])
             return
-        if data[0] == "L" and not waiting and not self._has_members(room):
-            return  # nobody watches this job here: skip decoding
+        if data[0] == "L":
+            self._count_written(data)
+            if not waiting and not self._has_members(room):
+                return  # nobody watches this job here: skip decoding
         kind, body = decode_message(data)
         if kind == "lines":
             seq, texts, times = body
             event, payload, rooms = p.LINES, {"job": job_id, "seq": seq, "lines": texts, "times": times}, room
+            self._count_relayed("live", len(texts))
         else:
             event, payload, rooms = p.JOB, jobs.to_object(body), [room, p.JOBS_ROOM]
         for sync in (waiting or {}).values():
             sync.held.append((event, payload))
         self.server.emit(event, payload, to=rooms, namespace=p.NAMESPACE, **self.emit_options)
+
+    def _count_written(self, data: str) -> None:
+        if self.metrics is not None:  # the newest line is the last element: "<ms> <text>"
+            last = data.rfind("\n") + 1
+            self.metrics.lines_seen(data.count("\n"), int(data[last : data.index(" ", last)]))
+
+    def _count_relayed(self, source: str, count: int) -> None:
+        if self.metrics is not None:
+            self.metrics.relayed.labels(source).inc(count)
 
     def _has_members(self, room: str) -> bool:
         return bool(self.server.manager.rooms.get(p.NAMESPACE, {}).get(room))
@@ -167,6 +186,7 @@ class Relay:
             texts, times = self.store.read_lines(sync.job_id, after, self.replay_chunk)
             if texts:
                 self._emit(sync, p.LINES, {"job": sync.job_id, "seq": after + 1, "lines": texts, "times": times})
+                self._count_relayed("backlog", len(texts))
                 after += len(texts)
             if len(texts) < self.replay_chunk:
                 break

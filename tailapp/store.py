@@ -40,6 +40,7 @@ class key:  # noqa: N801 - used as a namespace: key.lines(job_id)
 
     jobs = f"{PREFIX}jobs"  # sorted set of job ids by created_at
     running = f"{PREFIX}running"  # set of running job ids, for the lost-job check
+    workers = f"{PREFIX}workers"  # sorted set of live Celery workers, scored by when they expire
 
 
 # Lines are appended, counted and published in one step, so a reader never sees on the channel a line

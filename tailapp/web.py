@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from wtforms.validators import ValidationError
 
 from tailapp import api, events, views
+from tailapp.metrics import init_metrics
 from tailapp.relay import Relay
 from tailapp.store import connect
 
@@ -43,6 +44,7 @@ def init_web(app: Flask) -> None:
     runtime.relay = Relay(events.socketio.server, runtime.store,
                           connect(settings["REDIS_URL"], client_name="tailapp-relay"),
                           replay_chunk=settings["REPLAY_CHUNK"], ignore_queue=bool(settings["MESSAGE_QUEUE"]))
+    init_metrics(app)
 
 
 def _guard_api():
