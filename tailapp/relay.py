@@ -10,6 +10,7 @@ subscriber can join the room. Each subscriber gets every line after its `after` 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -23,6 +24,11 @@ from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
 
 log = logging.getLogger(__name__)
 MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
+# Adaptive batching towards big rooms: a room's emits are at least this far apart per member (capped),
+# lines arriving in between are merged into the next emit. One viewer gets every line at once; a
+# hundred get at most ~100 emits a second, each Socket.IO packet encoded once and queued 100 times.
+SPACING_PER_MEMBER = 0.0001
+SPACING_MAX = 0.02
 
 
 @dataclass
@@ -51,6 +57,8 @@ class Relay:
         self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
         self.connected = False
         self.metrics = None  # tailapp.metrics.Metrics, when the app has them
+        self.pending: dict[str, dict] = {}  # job id -> lines held back to merge into the room's next emit
+        self.last_emit: dict[str, float] = {}  # job id -> monotonic time of the room's last lines emit
         self._greenlet = None
 
     # -- the feed -----------------------------------------------------------------------------------
@@ -103,7 +111,37 @@ class Relay:
             event, payload, rooms = p.JOB, jobs.to_object(body), [room, p.JOBS_ROOM]
         for sync in (waiting or {}).values():
             sync.held.append((event, payload))
+        if event == p.LINES:
+            self._emit_lines(job_id, payload)
+            return
+        self._flush(job_id)  # a job event comes after every line before it
+        self.last_emit.pop(job_id, None)
         self.server.emit(event, payload, to=rooms, namespace=p.NAMESPACE, **self.emit_options)
+
+    def _emit_lines(self, job_id: str, payload: dict) -> None:
+        """Emit to the job's room now, or merge into an emit a moment later if the room just had one."""
+        held = self.pending.get(job_id)
+        if held is not None:
+            held["lines"].extend(payload["lines"])
+            held["times"].extend(payload["times"])
+            return
+        members = len(self.server.manager.rooms.get(p.NAMESPACE, {}).get(p.job_room(job_id)) or ())
+        wait = self.last_emit.get(job_id, 0.0) + min(SPACING_MAX, SPACING_PER_MEMBER * members) - time.monotonic()
+        if wait <= 0:
+            self._emit_room(job_id, payload)
+            return
+        # A copy: the payload itself may also sit in a handshake's held list.
+        self.pending[job_id] = {**payload, "lines": list(payload["lines"]), "times": list(payload["times"])}
+        gevent.spawn_later(wait, self._flush, job_id)
+
+    def _flush(self, job_id: str) -> None:
+        payload = self.pending.pop(job_id, None)
+        if payload is not None:
+            self._emit_room(job_id, payload)
+
+    def _emit_room(self, job_id: str, payload: dict) -> None:
+        self.last_emit[job_id] = time.monotonic()
+        self.server.emit(p.LINES, payload, to=p.job_room(job_id), namespace=p.NAMESPACE, **self.emit_options)
 
     def _count_written(self, data: str) -> None:
         if self.metrics is not None:  # the newest line is the last element: "<ms> <text>"
@@ -124,6 +162,8 @@ class Relay:
 
     def _tell_everyone_to_resync(self) -> None:
         """Messages were missed while Redis was away: every viewer resubscribes from its last seq."""
+        for job_id in list(self.pending):
+            self._flush(job_id)
         for room in list(self.server.manager.rooms.get(p.NAMESPACE, {})):
             if room.startswith("job:"):
                 self.server.emit(p.RESYNC, {"job": room[4:]}, to=room, namespace=p.NAMESPACE)
@@ -201,6 +241,7 @@ class Relay:
                 payload, last = _after(payload, last)
             if payload is not None:
                 self._emit(sync, event, payload)
+        self._flush(sync.job_id)  # lines held back for the room are in `held` already: not twice
         self.server.enter_room(sync.sid, p.job_room(sync.job_id), namespace=p.NAMESPACE)
         self._forget(sync)
         sync.joined.set()
