@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 
 from bench.client import Viewers
 from bench.producer import NaiveJobs, TailappJobs, produce
-from bench.stack import BenchStack, redis_connections, rss_mb
+from bench.stack import BenchStack, cpu_seconds, redis_connections, rss_mb
 
 
 def _jobs(design: str, stack: BenchStack):
@@ -35,8 +36,12 @@ def _watch(design: str, viewers: int, count: int, rate: float | None, *, every_l
         job = jobs.create()
         group = Viewers([(url, job)] * viewers, count, processes, every_line=every_line).start()
         group.go(deadline)
+        pids = {"server": stack.pid(), "redis": stack.redis.process.pid, "producer": os.getpid(),
+                "clients": [proc.pid for proc in group.procs]}
+        cpu_before = _cpu(pids)
         started = produce(jobs, [job], count, rate)
         produced = time.time()
+        cpu = {name: round(after - cpu_before[name], 2) for name, after in _cpu(pids).items()}
         results = group.results()
     received = sum(r["received"] for r in results)
     end = max((r["last_at"] for r in results), default=produced)
@@ -44,7 +49,13 @@ def _watch(design: str, viewers: int, count: int, rate: float | None, *, every_l
     return {"lines/s": count / (produced - started), "received": received, "expected": count * viewers,
             "deliveries/s": received / max(end - started, 1e-9), "p50 ms": _pct(lat, 50), "p99 ms": _pct(lat, 99),
             "kept up": all(r["received"] == count and not r["gaps"] for r in results) and len(results) == viewers,
-            "duplicates": sum(r["duplicates"] for r in results), "gaps": sum(r["gaps"] for r in results)}
+            "duplicates": sum(r["duplicates"] for r in results), "gaps": sum(r["gaps"] for r in results),
+            "cpu s while producing": cpu}
+
+
+def _cpu(pids: dict) -> dict:
+    """CPU seconds so far of each named process (a list of pids is summed)."""
+    return {name: sum(cpu_seconds(p) for p in (pid if isinstance(pid, list) else [pid])) for name, pid in pids.items()}
 
 
 def burst(design: str, lines: int = 100_000) -> dict:
