@@ -24,9 +24,10 @@ from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
 
 log = logging.getLogger(__name__)
 MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
-# Adaptive batching towards big rooms: a room's emits are at least this far apart per member (capped),
-# lines arriving in between are merged into the next emit. One viewer gets every line at once; a
-# hundred get at most ~100 emits a second, each Socket.IO packet encoded once and queued 100 times.
+# Adaptive batching, two ways. (1) A room's emits are at least this far apart per member (capped);
+# lines arriving in between are merged into the next emit: one viewer gets every line at once, a hundred
+# get at most ~100 emits a second. (2) While more messages wait on the feed (the relay is behind), lines
+# are merged per job and emitted when the feed is drained, or every SPACING_MAX at the latest.
 SPACING_PER_MEMBER = 0.0001
 SPACING_MAX = 0.02
 
@@ -58,7 +59,9 @@ class Relay:
         self.connected = False
         self.metrics = None  # tailapp.metrics.Metrics, when the app has them
         self.pending: dict[str, dict] = {}  # job id -> lines held back to merge into the room's next emit
+        self.due: dict[str, float] = {}  # job id -> when its pending lines may go
         self.last_emit: dict[str, float] = {}  # job id -> monotonic time of the room's last lines emit
+        self._behind = False  # more messages are waiting on the feed
         self._greenlet = None
 
     # -- the feed -----------------------------------------------------------------------------------
@@ -81,8 +84,7 @@ class Relay:
                 self.connected, delay = True, 0.1
                 if lost_feed:
                     self._tell_everyone_to_resync()
-                for message in pubsub.listen():
-                    self._handle(message["channel"], message["data"])
+                self._follow(pubsub)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("relay lost Redis (%s); reconnecting in %.1fs", exc, delay)
             except Exception:
@@ -90,6 +92,18 @@ class Relay:
             self.connected, lost_feed = False, True
             gevent.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    def _follow(self, pubsub) -> None:
+        batch_started = time.monotonic()
+        for message in pubsub.listen():
+            self._behind = pubsub.connection.can_read(timeout=0)
+            self._handle(message["channel"], message["data"])
+            now = time.monotonic()
+            if not self._behind or now - batch_started > SPACING_MAX:
+                self._flush_due(now)
+                batch_started = now
+                if self._behind:
+                    gevent.sleep(0)  # reads from a full buffer never yield: let writers and replays run
 
     def _handle(self, channel: str, data: str) -> None:
         job_id = key.job_from_channel(channel)
@@ -126,18 +140,26 @@ class Relay:
             held["times"].extend(payload["times"])
             return
         members = len(self.server.manager.rooms.get(p.NAMESPACE, {}).get(p.job_room(job_id)) or ())
-        wait = self.last_emit.get(job_id, 0.0) + min(SPACING_MAX, SPACING_PER_MEMBER * members) - time.monotonic()
-        if wait <= 0:
+        due = self.last_emit.get(job_id, 0.0) + min(SPACING_MAX, SPACING_PER_MEMBER * members)
+        wait = due - time.monotonic()
+        if wait <= 0 and not self._behind:
             self._emit_room(job_id, payload)
             return
         # A copy: the payload itself may also sit in a handshake's held list.
         self.pending[job_id] = {**payload, "lines": list(payload["lines"]), "times": list(payload["times"])}
-        gevent.spawn_later(wait, self._flush, job_id)
+        self.due[job_id] = due
+        if wait > 0:
+            gevent.spawn_later(wait, self._flush, job_id)
 
     def _flush(self, job_id: str) -> None:
         payload = self.pending.pop(job_id, None)
+        self.due.pop(job_id, None)
         if payload is not None:
             self._emit_room(job_id, payload)
+
+    def _flush_due(self, now: float) -> None:
+        for job_id in [j for j, due in self.due.items() if due <= now]:
+            self._flush(job_id)
 
     def _emit_room(self, job_id: str, payload: dict) -> None:
         self.last_emit[job_id] = time.monotonic()
