@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from werkzeug.exceptions import HTTPException, NotFound
 from wtforms.validators import ValidationError
 
-from tailapp import api, events, fastjson, views
+from tailapp import api, codec, events, views
 from tailapp.metrics import init_metrics
 from tailapp.relay import Relay
 from tailapp.store import connect
@@ -38,7 +38,7 @@ def init_web(app: Flask) -> None:
     events.socketio.init_app(
         app, async_mode="gevent", message_queue=settings["MESSAGE_QUEUE"],
         cors_allowed_origins=settings["CORS_ALLOWED_ORIGINS"] or None,
-        max_http_buffer_size=MAX_SOCKET_PAYLOAD, json=fastjson,
+        max_http_buffer_size=MAX_SOCKET_PAYLOAD, json=codec.json, serializer=codec.TextPacket,
     )
     runtime = app.extensions["tailapp"]
     runtime.relay = Relay(events.socketio.server, runtime.store,
