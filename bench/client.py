@@ -28,6 +28,7 @@ class Tally:
     received: int = 0
     last: int = 0
     gaps: int = 0
+    resyncs: int = 0
     duplicates: int = 0
     first_at: float = 0.0
     last_at: float = 0.0
@@ -78,12 +79,12 @@ async def viewer(url: str, job: str, tally: Tally, subscribed: asyncio.Event, st
         await ws.recv()  # namespace connected
         tally.subscribed_at = time.time()
         await ws.send(f'42{NS},1["subscribe",{{"job":"{job}","after":0}}]')
-        reader = asyncio.ensure_future(_read(ws, tally, subscribed))
+        reader = asyncio.ensure_future(_read(ws, job, tally, subscribed))
         await stop.wait()
         reader.cancel()
 
 
-async def _read(ws, tally: Tally, subscribed: asyncio.Event) -> None:
+async def _read(ws, job: str, tally: Tally, subscribed: asyncio.Event) -> None:
     async for message in ws:
         if message == "2":
             await ws.send("3")  # Engine.IO pong
@@ -91,6 +92,9 @@ async def _read(ws, tally: Tally, subscribed: asyncio.Event) -> None:
             event, payload = orjson.loads(message[len(EVENT_PREFIX):])
             if event == "lines":
                 tally.lines(payload["seq"], payload["lines"])
+            elif event == "resync":  # as the browser does: resubscribe from the last seq held
+                tally.resyncs += 1
+                await ws.send(f'42{NS},2["subscribe",{{"job":"{job}","after":{tally.last}}}]')
         elif message.startswith(f"43{NS},1"):
             subscribed.set()
 
@@ -129,7 +133,7 @@ async def _run_group(group: Group, conn) -> None:
 
 
 def _summary(t: Tally) -> dict:
-    return {"received": t.received, "last": t.last, "gaps": t.gaps, "duplicates": t.duplicates,
+    return {"received": t.received, "last": t.last, "gaps": t.gaps, "duplicates": t.duplicates, "resyncs": t.resyncs,
             "first_at": t.first_at, "last_at": t.last_at, "subscribed_at": t.subscribed_at, "latencies": t.latencies}
 
 

@@ -7,6 +7,7 @@ producer's `time.time()` so viewers can measure latency below the writer's milli
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import threading
 import time
 import uuid
@@ -15,7 +16,7 @@ import redis
 
 from tailapp import jobs
 from tailapp import protocol as p
-from tailapp.store import Store
+from tailapp.store import Store, key
 from tailapp.writer import LogWriter
 
 
@@ -30,6 +31,8 @@ class TailappJobs:
     def create(self) -> str:
         job_id = jobs.create(self.store, "bench", {})["id"]
         jobs.start(self.store, job_id)
+        # No Supervisor here: a long heartbeat keeps the servers' watchdog from marking the job lost.
+        self.store.redis.set(key.heartbeat(job_id), 1, ex=3600)
         return job_id
 
     def writer(self, job_id: str):
@@ -38,6 +41,7 @@ class TailappJobs:
     def finish(self, job_id: str, writer) -> None:
         writer.close()
         jobs.finish(self.store, job_id, p.SUCCEEDED, 0)
+        self.store.redis.delete(key.heartbeat(job_id))
 
 
 class NaiveWriter:
@@ -116,4 +120,22 @@ def produce(design, job_ids: list[str], count: int, rate: float | None = None) -
         t.start()
     for t in threads:
         t.join()
+    return started
+
+
+def _produce_share(design_name: str, url: str, job_ids: list[str], count: int, rate: float | None) -> None:
+    produce((NaiveJobs if design_name == "naive" else TailappJobs)(url), job_ids, count, rate)
+
+
+def produce_in_processes(design, url: str, job_ids: list[str], count: int, rate: float | None,
+                         processes: int) -> float:
+    """produce() with the jobs spread over `processes` processes, as jobs spread over worker processes."""
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_produce_share, args=(design.name, url, job_ids[i::processes], count, rate))
+             for i in range(processes)]
+    started = time.time()
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
     return started

@@ -7,7 +7,7 @@ import statistics
 import time
 
 from bench.client import Viewers
-from bench.producer import NaiveJobs, TailappJobs, produce
+from bench.producer import NaiveJobs, TailappJobs, produce, produce_in_processes
 from bench.stack import BenchStack, cpu_seconds, redis_connections, rss_mb
 
 
@@ -48,9 +48,15 @@ def _watch(design: str, viewers: int, count: int, rate: float | None, *, every_l
     lat = _latency(results)
     return {"lines/s": count / (produced - started), "received": received, "expected": count * viewers,
             "deliveries/s": received / max(end - started, 1e-9), "p50 ms": _pct(lat, 50), "p99 ms": _pct(lat, 99),
-            "kept up": all(r["received"] == count and not r["gaps"] for r in results) and len(results) == viewers,
+            "kept up": _kept_up(results, count, viewers, produced), "drain s": round(end - produced, 2),
             "duplicates": sum(r["duplicates"] for r in results), "gaps": sum(r["gaps"] for r in results),
-            "cpu s while producing": cpu}
+            "resyncs": sum(r["resyncs"] for r in results), "cpu s while producing": cpu}
+
+
+def _kept_up(results: list[dict], count: int, viewers: int, produced: float) -> bool:
+    """Every viewer got every line, the last of them within a second of the producer's last write."""
+    complete = len(results) == viewers and all(r["received"] == count and not r["gaps"] for r in results)
+    return complete and max(r["last_at"] for r in results) - produced < 1.0
 
 
 def _cpu(pids: dict) -> dict:
@@ -119,14 +125,20 @@ def many_jobs(design: str, n_jobs: int = 100, per_job: int = 10, rate: float = 1
         ids = [jobs.create() for _ in range(n_jobs)]
         group = Viewers([(url, j) for j in ids for _ in range(per_job)], count, 4, every_line=True).start()
         group.go(seconds + 30)
-        started = produce(jobs, ids, count, rate)
+        pids = {"server": stack.pid(), "redis": stack.redis.process.pid, "clients": [p.pid for p in group.procs]}
+        cpu_before = _cpu(pids)
+        started = produce_in_processes(jobs, stack.redis.url, ids, count, rate, processes=4)
+        produced = time.time()
+        cpu = {name: round(after - cpu_before[name], 2) for name, after in _cpu(pids).items()}
         results = group.results()
     received = sum(r["received"] for r in results)
     end = max(r["last_at"] for r in results)
     lat = _latency(results)
     return {"deliveries/s": received / max(end - started, 1e-9), "received": received,
             "expected": count * n_jobs * per_job, "p50 ms": _pct(lat, 50), "p99 ms": _pct(lat, 99),
-            "kept up": all(r["received"] == count for r in results), "gaps": sum(r["gaps"] for r in results)}
+            "kept up": _kept_up(results, count, n_jobs * per_job, produced), "drain s": round(end - produced, 2),
+            "gaps": sum(r["gaps"] for r in results), "resyncs": sum(r["resyncs"] for r in results),
+            "cpu s while producing": cpu}
 
 
 def median_of(runs: list[dict], key: str) -> float:
