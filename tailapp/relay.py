@@ -20,16 +20,12 @@ import redis
 
 from tailapp import jobs
 from tailapp import protocol as p
+from tailapp.outbox import Outbox
 from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
 
 log = logging.getLogger(__name__)
 MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
-# Adaptive batching, two ways. (1) A room's emits are at least this far apart per member (capped);
-# lines arriving in between are merged into the next emit: one viewer gets every line at once, a hundred
-# get at most ~100 emits a second. (2) While more messages wait on the feed (the relay is behind), lines
-# are merged per job and emitted when the feed is drained, or every SPACING_MAX at the latest.
-SPACING_PER_MEMBER = 0.0001
-SPACING_MAX = 0.02
+BEHIND_FLUSH = 0.02  # while the feed stays busy, held lines still go this often
 
 
 @dataclass
@@ -58,10 +54,7 @@ class Relay:
         self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
         self.connected = False
         self.metrics = None  # tailapp.metrics.Metrics, when the app has them
-        self.pending: dict[str, dict] = {}  # job id -> lines held back to merge into the room's next emit
-        self.due: dict[str, float] = {}  # job id -> when its pending lines may go
-        self.last_emit: dict[str, float] = {}  # job id -> monotonic time of the room's last lines emit
-        self._behind = False  # more messages are waiting on the feed
+        self.outbox = Outbox(server, self.emit_options)
         self._greenlet = None
 
     # -- the feed -----------------------------------------------------------------------------------
@@ -96,13 +89,13 @@ class Relay:
     def _follow(self, pubsub) -> None:
         batch_started = time.monotonic()
         for message in pubsub.listen():
-            self._behind = pubsub.connection.can_read(timeout=0)
+            self.outbox.behind = pubsub.connection.can_read(timeout=0)
             self._handle(message["channel"], message["data"])
             now = time.monotonic()
-            if not self._behind or now - batch_started > SPACING_MAX:
-                self._flush_due(now)
+            if not self.outbox.behind or now - batch_started > BEHIND_FLUSH:
+                self.outbox.tick()
                 batch_started = now
-                if self._behind:
+                if self.outbox.behind:
                     gevent.sleep(0)  # reads from a full buffer never yield: let writers and replays run
 
     def _handle(self, channel: str, data: str) -> None:
@@ -126,44 +119,10 @@ class Relay:
         for sync in (waiting or {}).values():
             sync.held.append((event, payload))
         if event == p.LINES:
-            self._emit_lines(job_id, payload)
+            self.outbox.lines(job_id, payload)
             return
-        self._flush(job_id)  # a job event comes after every line before it
-        self.last_emit.pop(job_id, None)
+        self.outbox.flush(job_id)  # a job event comes after every line before it
         self.server.emit(event, payload, to=rooms, namespace=p.NAMESPACE, **self.emit_options)
-
-    def _emit_lines(self, job_id: str, payload: dict) -> None:
-        """Emit to the job's room now, or merge into an emit a moment later if the room just had one."""
-        held = self.pending.get(job_id)
-        if held is not None:
-            held["lines"].extend(payload["lines"])
-            held["times"].extend(payload["times"])
-            return
-        members = len(self.server.manager.rooms.get(p.NAMESPACE, {}).get(p.job_room(job_id)) or ())
-        due = self.last_emit.get(job_id, 0.0) + min(SPACING_MAX, SPACING_PER_MEMBER * members)
-        wait = due - time.monotonic()
-        if wait <= 0 and not self._behind:
-            self._emit_room(job_id, payload)
-            return
-        # A copy: the payload itself may also sit in a handshake's held list.
-        self.pending[job_id] = {**payload, "lines": list(payload["lines"]), "times": list(payload["times"])}
-        self.due[job_id] = due
-        if wait > 0:
-            gevent.spawn_later(wait, self._flush, job_id)
-
-    def _flush(self, job_id: str) -> None:
-        payload = self.pending.pop(job_id, None)
-        self.due.pop(job_id, None)
-        if payload is not None:
-            self._emit_room(job_id, payload)
-
-    def _flush_due(self, now: float) -> None:
-        for job_id in [j for j, due in self.due.items() if due <= now]:
-            self._flush(job_id)
-
-    def _emit_room(self, job_id: str, payload: dict) -> None:
-        self.last_emit[job_id] = time.monotonic()
-        self.server.emit(p.LINES, payload, to=p.job_room(job_id), namespace=p.NAMESPACE, **self.emit_options)
 
     def _count_written(self, data: str) -> None:
         if self.metrics is not None:  # the newest line is the last element: "<ms> <text>"
@@ -184,8 +143,7 @@ class Relay:
 
     def _tell_everyone_to_resync(self) -> None:
         """Messages were missed while Redis was away: every viewer resubscribes from its last seq."""
-        for job_id in list(self.pending):
-            self._flush(job_id)
+        self.outbox.flush_all()
         for room in list(self.server.manager.rooms.get(p.NAMESPACE, {})):
             if room.startswith("job:"):
                 self.server.emit(p.RESYNC, {"job": room[4:]}, to=room, namespace=p.NAMESPACE)
@@ -263,7 +221,7 @@ class Relay:
                 payload, last = _after(payload, last)
             if payload is not None:
                 self._emit(sync, event, payload)
-        self._flush(sync.job_id)  # lines held back for the room are in `held` already: not twice
+        self.outbox.flush(sync.job_id)  # lines held back for the room are in `held` already: not twice
         self.server.enter_room(sync.sid, p.job_room(sync.job_id), namespace=p.NAMESPACE)
         self._forget(sync)
         sync.joined.set()
