@@ -7,7 +7,6 @@ producer's `time.time()` so viewers can measure latency below the writer's milli
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import threading
 import time
 import uuid
@@ -16,7 +15,7 @@ import redis
 
 from tailapp import jobs
 from tailapp import protocol as p
-from tailapp.store import Store, key
+from tailapp.store import Store, encode_line, key
 from tailapp.writer import LogWriter
 
 
@@ -42,6 +41,21 @@ class TailappJobs:
         writer.close()
         jobs.finish(self.store, job_id, p.SUCCEEDED, 0)
         self.store.redis.delete(key.heartbeat(job_id))
+
+    def append_each(self, job_ids: list[str], seq: int) -> None:
+        """Line `seq` to every job: one append script call per job, as an idle LogWriter sends a line,
+        pipelined into one round trip."""
+        with self.store.redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                keys = (key.lines(job_id), key.job(job_id), key.channel(job_id))
+                element = encode_line(int(time.time() * 1000), line(seq)[:-1])
+                self.store._append(keys=keys, args=[seq - 1, 1, element], client=pipe)
+            pipe.execute()
+
+    def finish_all(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            jobs.finish(self.store, job_id, p.SUCCEEDED, 0)
+            self.store.redis.delete(key.heartbeat(job_id))
 
 
 class NaiveWriter:
@@ -81,6 +95,17 @@ class NaiveJobs:
 
     def finish(self, job_id: str, writer) -> None:
         writer.close()
+
+    def append_each(self, job_ids: list[str], seq: int) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                element = f"{seq} {int(time.time() * 1000)} {line(seq)[:-1]}"
+                pipe.rpush(f"naive:lines:{job_id}", element)
+                pipe.publish(f"naive:ch:{job_id}", element)
+            pipe.execute()
+
+    def finish_all(self, job_ids: list[str]) -> None:
+        pass
 
 
 def line(i: int) -> str:
@@ -123,19 +148,12 @@ def produce(design, job_ids: list[str], count: int, rate: float | None = None) -
     return started
 
 
-def _produce_share(design_name: str, url: str, job_ids: list[str], count: int, rate: float | None) -> None:
-    produce((NaiveJobs if design_name == "naive" else TailappJobs)(url), job_ids, count, rate)
-
-
-def produce_in_processes(design, url: str, job_ids: list[str], count: int, rate: float | None,
-                         processes: int) -> float:
-    """produce() with the jobs spread over `processes` processes, as jobs spread over worker processes."""
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_produce_share, args=(design.name, url, job_ids[i::processes], count, rate))
-             for i in range(processes)]
-    started = time.time()
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join()
+def produce_many(design, job_ids: list[str], count: int, rate: float) -> float:
+    """`count` lines to every job at `rate` lines/s each, from one loop (no writer threads); return the
+    start time. Redis, relay and viewers see what one idle LogWriter per job would send."""
+    start, started = time.monotonic(), time.time()
+    for seq in range(1, count + 1):
+        time.sleep(max(0.0, start + (seq - 1) / rate - time.monotonic()))
+        design.append_each(job_ids, seq)
+    design.finish_all(job_ids)
     return started

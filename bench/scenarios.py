@@ -7,7 +7,7 @@ import statistics
 import time
 
 from bench.client import Viewers
-from bench.producer import NaiveJobs, TailappJobs, produce, produce_in_processes
+from bench.producer import NaiveJobs, TailappJobs, produce, produce_many
 from bench.stack import BenchStack, cpu_seconds, redis_connections, rss_mb
 
 
@@ -126,8 +126,9 @@ def many_jobs(design: str, n_jobs: int = 100, per_job: int = 10, rate: float = 1
         group = Viewers([(url, j) for j in ids for _ in range(per_job)], count, 4, every_line=True).start()
         group.go(seconds + 30)
         pids = {"server": stack.pid(), "redis": stack.redis.process.pid, "clients": [p.pid for p in group.procs]}
+        pids["producer"] = os.getpid()
         cpu_before = _cpu(pids)
-        started = produce_in_processes(jobs, stack.redis.url, ids, count, rate, processes=4)
+        started = produce_many(jobs, ids, count, rate)
         produced = time.time()
         cpu = {name: round(after - cpu_before[name], 2) for name, after in _cpu(pids).items()}
         results = group.results()

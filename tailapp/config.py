@@ -13,7 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "SECRET_KEY": None,  # None: a random key per process (sessions do not survive restarts)
-    "REDIS_POOL_SIZE": 4,  # connections a server process uses for reads, fixed, whatever the viewers
+    "REDIS_POOL_SIZE": 16,  # connections a server process uses for reads, fixed, whatever the viewers
     "MAX_LINE_BYTES": 64 * 1024,
     "WRITER_MAX_PENDING": 50_000,  # lines buffered in a worker before the task waits for Redis
     "REPLAY_CHUNK": 5_000,  # lines per `lines` event when replaying a backlog
