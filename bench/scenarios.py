@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import time
@@ -36,12 +37,9 @@ def _watch(design: str, viewers: int, count: int, rate: float | None, *, every_l
         job = jobs.create()
         group = Viewers([(url, job)] * viewers, count, processes, every_line=every_line).start()
         group.go(deadline)
-        pids = {"server": stack.pid(), "redis": stack.redis.process.pid, "producer": os.getpid(),
-                "clients": [proc.pid for proc in group.procs]}
-        cpu_before = _cpu(pids)
-        started = produce(jobs, [job], count, rate)
-        produced = time.time()
-        cpu = {name: round(after - cpu_before[name], 2) for name, after in _cpu(pids).items()}
+        with _cpu_used(stack, group) as cpu:
+            started = produce(jobs, [job], count, rate)
+            produced = time.time()
         results = group.results()
     received = sum(r["received"] for r in results)
     end = max((r["last_at"] for r in results), default=produced)
@@ -59,9 +57,15 @@ def _kept_up(results: list[dict], count: int, viewers: int, produced: float) -> 
     return complete and max(r["last_at"] for r in results) - produced < 1.0
 
 
-def _cpu(pids: dict) -> dict:
-    """CPU seconds so far of each named process (a list of pids is summed)."""
-    return {name: sum(cpu_seconds(p) for p in (pid if isinstance(pid, list) else [pid])) for name, pid in pids.items()}
+@contextlib.contextmanager
+def _cpu_used(stack: BenchStack, group: Viewers):
+    """Yields a dict that holds, after the block, the CPU seconds each part of the stack used in it."""
+    pids = {"server": [stack.pid()], "redis": [stack.redis.process.pid], "producer": [os.getpid()],
+            "clients": [proc.pid for proc in group.procs]}
+    before = {name: sum(map(cpu_seconds, ids)) for name, ids in pids.items()}
+    used: dict = {}
+    yield used
+    used.update({name: round(sum(map(cpu_seconds, ids)) - before[name], 2) for name, ids in pids.items()})
 
 
 def burst(design: str, lines: int = 100_000) -> dict:
@@ -125,12 +129,9 @@ def many_jobs(design: str, n_jobs: int = 100, per_job: int = 10, rate: float = 1
         ids = [jobs.create() for _ in range(n_jobs)]
         group = Viewers([(url, j) for j in ids for _ in range(per_job)], count, 4, every_line=True).start()
         group.go(seconds + 30)
-        pids = {"server": stack.pid(), "redis": stack.redis.process.pid, "clients": [p.pid for p in group.procs]}
-        pids["producer"] = os.getpid()
-        cpu_before = _cpu(pids)
-        started = produce_many(jobs, ids, count, rate)
-        produced = time.time()
-        cpu = {name: round(after - cpu_before[name], 2) for name, after in _cpu(pids).items()}
+        with _cpu_used(stack, group) as cpu:
+            started = produce_many(jobs, ids, count, rate)
+            produced = time.time()
         results = group.results()
     received = sum(r["received"] for r in results)
     end = max(r["last_at"] for r in results)

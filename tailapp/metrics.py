@@ -85,7 +85,7 @@ def init_metrics(app: Flask) -> None:
     app.add_url_rule("/metrics", "metrics", metrics)
 
 
-def healthz():
+def healthz() -> tuple[Response, int]:
     """200 with {"redis": "ok", ...} when Redis answers, else 503."""
     runtime = current_app.extensions["tailapp"]
     body = {"redis": "ok", "workers": 0, "relay": "connected" if runtime.relay.connected else "reconnecting"}
@@ -97,6 +97,6 @@ def healthz():
     return jsonify(body), 200 if body["redis"] == "ok" else 503
 
 
-def metrics():
+def metrics() -> Response:
     registry = current_app.extensions["tailapp"].metrics.registry
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
