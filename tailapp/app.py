@@ -26,6 +26,7 @@ class Runtime:
     settings: dict
     store: Store
     relay: Any = None
+    metrics: Any = None
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, serve: bool = True) -> Flask:

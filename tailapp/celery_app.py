@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+from tailapp import liveness  # noqa: F401 - connects the worker's liveness signals
+
 
 def init_celery(app: Flask) -> Celery:
     """Create the Celery app for `app`, store it in app.extensions["celery"] and return it."""
@@ -30,5 +32,6 @@ def init_celery(app: Flask) -> Celery:
         worker_hijack_root_logger=False,
     )
     celery.set_default()
+    celery.flask_app = app  # how worker signal handlers reach the app's Redis
     app.extensions["celery"] = celery
     return celery

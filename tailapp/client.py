@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -93,14 +94,14 @@ class Follower:
         self.error: str | None = None
         self.done = threading.Event()
         self.sio = in_order(socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5))
-        for event, handler in (("connect", self._subscribe), (p.LINES, self._on_lines), (p.JOB, self._on_job),
-                               (p.RESYNC, self._on_resync)):
+        for event, handler in (("connect", self._subscribe), ("disconnect", self._on_disconnect),
+                               (p.LINES, self._on_lines), (p.JOB, self._on_job), (p.RESYNC, self._on_resync)):
             self.sio.on(event, handler, namespace=p.NAMESPACE)
 
     def run(self) -> dict:
         """Connect, wait for the job's terminal state, and leave."""
         try:
-            self.sio.connect(self.client.url, headers=self.client.headers, namespaces=[p.NAMESPACE], wait_timeout=10)
+            self._connect()
         except socketio.exceptions.ConnectionError as exc:
             raise ClientError(f"cannot reach {self.client.url}: {exc}") from None
         try:
@@ -112,6 +113,24 @@ class Follower:
         if self.error:
             raise ClientError(self.error)
         return self.job
+
+    def _connect(self) -> None:
+        self.sio.connect(self.client.url, headers=self.client.headers, namespaces=[p.NAMESPACE], wait_timeout=10)
+
+    def _on_disconnect(self, reason=None) -> None:
+        # After a transport error the client reconnects by itself; a server that closes the connection
+        # (it is shutting down) gets no such retry, so reconnect here, to it restarted or to its peer.
+        if reason == socketio.Client.reason.SERVER_DISCONNECT and not self.done.is_set():
+            threading.Thread(target=self._reconnect, daemon=True).start()
+
+    def _reconnect(self, delay: float = 0.5) -> None:
+        while not self.done.is_set():
+            time.sleep(delay)
+            try:
+                self._connect()
+                return
+            except socketio.exceptions.ConnectionError:
+                delay = min(delay * 2, 5.0)
 
     def _subscribe(self) -> None:
         payload = {"job": self.job_id, "after": self.last}

@@ -17,7 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "SECRET_KEY": None,  # None: a random key per process (sessions do not survive restarts)
-    "REDIS_POOL_SIZE": 4,  # connections a server process uses for reads, fixed, whatever the viewers
+    "REDIS_POOL_SIZE": 16,  # connections a server process uses for reads, fixed, whatever the viewers
     "MAX_LINE_BYTES": 64 * 1024,
     "MAX_LOG_BYTES": 100 * 1024 * 1024,  # per job; past it output is dropped but its last LOG_TAIL_BYTES kept
     "LOG_TAIL_BYTES": 1024 * 1024,

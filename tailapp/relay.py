@@ -10,6 +10,7 @@ subscriber can join the room. Each subscriber gets every line after its `after` 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -19,10 +20,12 @@ import redis
 
 from tailapp import jobs
 from tailapp import protocol as p
+from tailapp.outbox import Outbox
 from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
 
 log = logging.getLogger(__name__)
 MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
+BEHIND_FLUSH = 0.02  # while the feed stays busy, held lines still go this often
 
 
 @dataclass
@@ -51,12 +54,20 @@ class Relay:
         self.emit_options = {"ignore_queue": True} if ignore_queue else {}
         self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
         self.connected = False
+        self.metrics = None  # tailapp.metrics.Metrics, when the app has them
+        self.outbox = Outbox(server, self.emit_options)
         self._greenlet = None
 
     # -- the feed -----------------------------------------------------------------------------------
     def start(self) -> None:
         if self._greenlet is None:
             self._greenlet = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        """Stop reading the feed (on shutdown)."""
+        if self._greenlet is not None:
+            self._greenlet.kill(block=False)
+            self._greenlet, self.connected = None, False
 
     def _run(self) -> None:
         delay, lost_feed = 0.1, False
@@ -67,8 +78,7 @@ class Relay:
                 self.connected, delay = True, 0.1
                 if lost_feed:
                     self._tell_everyone_to_resync()
-                for message in pubsub.listen():
-                    self._handle_safely(message["channel"], message["data"])
+                self._follow(pubsub)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("relay lost Redis (%s); reconnecting in %.1fs", exc, delay)
             except Exception:
@@ -85,6 +95,18 @@ class Relay:
         except ValueError as exc:  # not a message tailapp wrote: skip it
             log.error("skipped a malformed message on %s: %s", channel, exc)
 
+    def _follow(self, pubsub) -> None:
+        batch_started = time.monotonic()
+        for message in pubsub.listen():
+            self.outbox.behind = pubsub.connection.can_read(timeout=0)
+            self._handle_safely(message["channel"], message["data"])
+            now = time.monotonic()
+            if not self.outbox.behind or now - batch_started > BEHIND_FLUSH:
+                self.outbox.tick()
+                batch_started = now
+                if self.outbox.behind:
+                    gevent.sleep(0)  # reads from a full buffer never yield: let writers and replays run
+
     def _handle(self, channel: str, data: str) -> None:
         job_id = key.job_from_channel(channel)
         room = p.job_room(job_id)
@@ -92,17 +114,33 @@ class Relay:
         if data[:1] == MARKER:
             self._marker_seen(waiting, data[1:])
             return
-        if data[:1] == "L" and not waiting and not self._has_members(room):
-            return  # nobody watches this job here: skip decoding
+        if data[:1] == "L":
+            self._count_written(data)
+            if not waiting and not self._has_members(room):
+                return  # nobody watches this job here: skip decoding
         kind, body = decode_message(data)
         if kind == "lines":
             seq, texts, times = body
             event, payload, rooms = p.LINES, {"job": job_id, "seq": seq, "lines": texts, "times": times}, room
+            self._count_relayed("live", len(texts))
         else:
             event, payload, rooms = p.JOB, jobs.to_object(body), [room, p.JOBS_ROOM]
         for sync in (waiting or {}).values():
             sync.held.append((event, payload))
+        if event == p.LINES:
+            self.outbox.lines(job_id, payload)
+            return
+        self.outbox.flush(job_id)  # a job event comes after every line before it
         self.server.emit(event, payload, to=rooms, namespace=p.NAMESPACE, **self.emit_options)
+
+    def _count_written(self, data: str) -> None:
+        if self.metrics is not None:  # the newest line is the last element: "<ms> <text>"
+            last = data.rfind("\n") + 1
+            self.metrics.lines_seen(data.count("\n"), int(data[last : data.index(" ", last)]))
+
+    def _count_relayed(self, source: str, count: int) -> None:
+        if self.metrics is not None:
+            self.metrics.relayed.labels(source).inc(count)
 
     def _has_members(self, room: str) -> bool:
         return bool(self.server.manager.rooms.get(p.NAMESPACE, {}).get(room))
@@ -118,6 +156,7 @@ class Relay:
         The rooms are closed too, so no live line reaches a viewer before its resubscription has sent the
         lines it missed (that would be a gap, then a duplicate).
         """
+        self.outbox.flush_all()
         rooms = self.server.manager.rooms.get(p.NAMESPACE, {})
         for room in [r for r in rooms if isinstance(r, str) and r.startswith("job:")]:  # None: everyone
             self.server.emit(p.RESYNC, {"job": room[4:]}, to=room, namespace=p.NAMESPACE)
@@ -189,6 +228,7 @@ class Relay:
             texts, times = self.store.read_lines(sync.job_id, after, self.replay_chunk)
             if texts:
                 self._emit(sync, p.LINES, {"job": sync.job_id, "seq": after + 1, "lines": texts, "times": times})
+                self._count_relayed("backlog", len(texts))
                 after += len(texts)
             if len(texts) < self.replay_chunk:
                 break
@@ -203,6 +243,7 @@ class Relay:
                 payload, last = _after(payload, last)
             if payload is not None:
                 self._emit(sync, event, payload)
+        self.outbox.flush(sync.job_id)  # lines held back for the room are in `held` already: not twice
         self.server.enter_room(sync.sid, p.job_room(sync.job_id), namespace=p.NAMESPACE)
         self._forget(sync)
         sync.joined.set()

@@ -12,7 +12,7 @@ import signal
 
 import gevent
 
-from tailapp import watchdog
+from tailapp import logs, watchdog
 from tailapp.app import ConfigError, create_app
 from tailapp.auth import check_bind
 from tailapp.events import socketio
@@ -29,8 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=os.environ.get("TAILAPP_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup()
     try:
         app = create_app({"HOST": args.host, "PORT": args.port})
         check_bind(args.host, app.config)
@@ -40,13 +39,19 @@ def main(argv: list[str] | None = None) -> None:
     runtime.store.warm(app.config["REDIS_POOL_SIZE"])
     runtime.relay.start()
     watchdog.start(runtime.store, runtime.settings)
-    gevent.signal_handler(signal.SIGTERM, _stop)
+    gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(_stop, runtime))
     log.info("serving on http://%s:%d", args.host, args.port)
     socketio.run(app, host=args.host, port=args.port, log_output=False)
 
 
-def _stop() -> None:
-    log.info("SIGTERM: stopping")
+def _stop(runtime) -> None:
+    """Clean shutdown: stop the relay, close every viewer's transport (their clients reconnect, to another
+    server or to this one restarted, and resume by seq), then stop serving."""
+    viewers = len(socketio.server.eio.sockets)
+    log.info("SIGTERM: closing %d connections, stopping", viewers)
+    runtime.relay.stop()
+    with gevent.Timeout(3, False):
+        socketio.server.eio.disconnect()
     socketio.stop()
 
 

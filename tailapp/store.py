@@ -40,21 +40,30 @@ class key:  # noqa: N801 - used as a namespace: key.lines(job_id)
 
     jobs = f"{PREFIX}jobs"  # sorted set of job ids by created_at
     running = f"{PREFIX}running"  # set of running job ids, for the lost-job check
+    workers = f"{PREFIX}workers"  # sorted set of live Celery workers, scored by when they expire
 
 
 # Lines are appended, counted and published in one step, so a reader never sees on the channel a line
 # that is not in the list yet. Elements are "<ms> <text>"; the channel message is
 # "L<first seq>\n<element>\n<element>…" (a line never holds "\n": the writer splits on it).
-# ARGV[1] is the count the writer expects before the batch: a retry of a batch whose reply was lost
-# finds it already there and does nothing, so lines are never doubled.
+# ARGV: the count the writer expects before the batch, the batch's size, and the elements joined by
+# "\n" (one argument instead of thousands: the client packs it in a fraction of the time). A retry of a
+# batch whose reply was lost finds it already there and does nothing, so lines are never doubled.
 APPEND_LINES = """
 local have = redis.call('LLEN', KEYS[1])
-local before = tonumber(ARGV[1])
-if have == before + #ARGV - 1 and #ARGV > 1 then return have end
+local before, count, joined = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+if have == before + count and count > 0 then return have end
 if have ~= before then return redis.error_reply('line count is ' .. have .. ', writer expected ' .. before) end
-local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+local elements, pos = {}, 1
+for i = 1, count - 1 do
+  local stop = string.find(joined, '\\n', pos, true)
+  elements[i] = string.sub(joined, pos, stop - 1)
+  pos = stop + 1
+end
+elements[count] = string.sub(joined, pos)
+local n = redis.call('RPUSH', KEYS[1], unpack(elements))
 redis.call('HSET', KEYS[2], 'lines', n)
-redis.call('PUBLISH', KEYS[3], 'L' .. (before + 1) .. '\\n' .. table.concat(ARGV, '\\n', 2))
+redis.call('PUBLISH', KEYS[3], 'L' .. (before + 1) .. '\\n' .. joined)
 return n
 """
 
@@ -79,7 +88,7 @@ return h
 """
 
 # Redis' Lua unpack() is limited to a few thousand values: batches are cut below that.
-MAX_LINES_PER_CALL = 4_000  # one ARGV slot is the expected count
+MAX_LINES_PER_CALL = 4_000
 
 
 class Store:
@@ -95,7 +104,7 @@ class Store:
     def append_lines(self, job_id: str, elements: list[str], before: int) -> int:
         """Append encoded lines after line `before`, publish them; return the new line count."""
         keys = (key.lines(job_id), key.job(job_id), key.channel(job_id))
-        return int(self._append(keys=keys, args=[before, *elements]))
+        return int(self._append(keys=keys, args=[before, len(elements), "\n".join(elements)]))
 
     def set_fields(self, job_id: str, fields: dict, only_from: tuple[str, ...] = ()) -> dict | None:
         """Write job fields and publish the job; None when the job is missing or not in `only_from`."""

@@ -9,8 +9,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from werkzeug.exceptions import HTTPException, NotFound
 from wtforms.validators import ValidationError
 
-from tailapp import api, events, views
+from tailapp import api, codec, events, views
 from tailapp.auth import init_auth
+from tailapp.metrics import init_metrics
 from tailapp.relay import Relay
 from tailapp.store import connect
 
@@ -40,13 +41,14 @@ def init_web(app: Flask) -> None:
     events.socketio.init_app(
         app, async_mode="gevent", message_queue=settings["MESSAGE_QUEUE"],
         cors_allowed_origins=settings["CORS_ALLOWED_ORIGINS"] or None,
-        max_http_buffer_size=MAX_SOCKET_PAYLOAD,
+        max_http_buffer_size=MAX_SOCKET_PAYLOAD, json=codec.json, serializer=codec.TextPacket,
     )
     runtime = app.extensions["tailapp"]
     runtime.relay = Relay(events.socketio.server, runtime.store,
                           connect(settings["REDIS_URL"], client_name="tailapp-relay"),
                           replay_chunk=settings["REPLAY_CHUNK"], ignore_queue=bool(settings["MESSAGE_QUEUE"]),
                           max_subscriptions=settings["MAX_SUBSCRIPTIONS"])
+    init_metrics(app)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "

@@ -42,35 +42,35 @@ class Stack:
         self.start_server()
 
     # -- processes ----------------------------------------------------------------------------------
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
         with open(self.tmp / f"{name}.log", "ab") as out:  # the child keeps its own descriptor
-            return subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            return subprocess.Popen(argv, cwd=ROOT, env={**self.env, **(env or {})}, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
 
     def start_worker(self, concurrency: int = 4) -> None:
-        self.worker = self._spawn("worker", [sys.executable, "-m", "celery", "-A", "tailapp.celery", "worker",
-                                             "-c", str(concurrency), "--loglevel", "INFO", "--without-mingle",
-                                             "--without-gossip"])
+        self.worker = self.spawn_worker("worker", concurrency)
+
+    def spawn_worker(self, name: str, concurrency: int = 4, *extra: str) -> subprocess.Popen:
+        """A Celery worker process named `name` on this Redis; stop it with stop_process."""
+        return self._spawn(name, [sys.executable, "-m", "celery", "-A", "tailapp.celery", "worker", "-n",
+                                  f"{name}@%h", "-c", str(concurrency), "--loglevel", "INFO", "--without-mingle",
+                                  "--without-gossip", *extra])
+
+    def spawn_server(self, name: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+        """Another server process on this Redis, once it answers: (process, url). Stop it with stop_process."""
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        process = self._spawn(name, [sys.executable, "server.py", "--port", str(port)], env)
+        self.extras.append(process)  # stopped with the stack at the latest
+        self.wait(lambda: requests.get(f"{url}/healthz", timeout=1).status_code in (200, 503), f"{name} to answer")
+        return process, url
 
     def start_server(self) -> None:
         self.server = self._spawn("server", [sys.executable, "server.py", "--port", str(self.port)])
         self.wait(lambda: requests.get(f"{self.url}/api/tasks", timeout=1).ok, "server to answer")
 
-    def extra_server(self, **env: str) -> tuple[str, subprocess.Popen]:
-        """Another server process on the same Redis, with extra TAILAPP_* settings; returns (url, process)."""
-        port = free_port()
-        argv = [sys.executable, "server.py", "--port", str(port)]
-        with open(self.tmp / f"server-{port}.log", "ab") as out:
-            process = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        self.wait(lambda: requests.get(f"{url}/healthz", timeout=1).status_code < 500 or process.poll() is not None,
-                   "extra server to answer")
-        self.extras.append(process)
-        return url, process
-
     def stop_server(self) -> None:
-        _stop(self.server)
+        stop_process(self.server)
 
     def restart_server(self) -> None:
         self.stop_server()
@@ -84,9 +84,9 @@ class Stack:
 
     def close(self) -> None:
         for process in self.extras:
-            _stop(process)
-        _stop(self.server)
-        _stop(self.worker)
+            stop_process(process)
+        stop_process(self.server)
+        stop_process(self.worker)
         self.redis_server.stop()
 
     # -- jobs ---------------------------------------------------------------------------------------
@@ -102,8 +102,8 @@ class Stack:
         self.wait(lambda: self.job(job_id)["state"] in states, f"job {job_id} to reach {states}", timeout)
         return self.job(job_id)
 
-    def viewer(self) -> Viewer:
-        return Viewer(self.url)
+    def viewer(self, url: str | None = None) -> Viewer:
+        return Viewer(url or self.url)
 
     def log(self, name: str) -> str:
         return (self.tmp / f"{name}.log").read_text(errors="replace")
@@ -121,7 +121,8 @@ class Stack:
         raise TimeoutError(f"timed out waiting for {what}")
 
 
-def _stop(process: subprocess.Popen | None) -> None:
+def stop_process(process: subprocess.Popen | None) -> None:
+    """SIGTERM to the process group, SIGKILL after 15 s."""
     if process is None or process.poll() is not None:
         return
     os.killpg(process.pid, signal.SIGTERM)

@@ -7,7 +7,7 @@ import sys
 
 import requests
 
-from tests.conftest import ROOT, TERMINAL, _stop
+from tests.conftest import ROOT, TERMINAL, stop_process
 
 EXAMPLE = ROOT / "examples" / "flask_celery"
 
@@ -29,7 +29,7 @@ def test_existing_flask_celery_app_streams_its_task_into_tailapp(stack):
         stack.wait(lambda: stack.job(job_id).get("state") in TERMINAL, "the shop's job to end", 60)
         job = stack.job(job_id)
     finally:
-        _stop(worker)
+        stop_process(worker)
     assert (job["task"], job["state"], job["progress"]["fraction"]) == ("build_report", "succeeded", 1.0)
     log = requests.get(f"{stack.url}/api/jobs/{job['id']}/log", timeout=10).text.splitlines()
     assert log == ["::group::Collect", "collected 42 orders", "::endgroup::",

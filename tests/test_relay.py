@@ -6,6 +6,8 @@ import random
 import threading
 import time
 
+from tailapp.config import DEFAULTS
+
 N = 5_000
 
 
@@ -99,6 +101,6 @@ def test_redis_connections_do_not_grow_with_viewers(stack):
         viewer.wait_for(first.last)
     with_fifty = server_connections(stack)
     assert with_one == with_fifty, (with_one, with_fifty)
-    assert with_fifty <= 1 + 4  # one pub/sub connection and the fixed pool
+    assert with_fifty <= 1 + DEFAULTS["REDIS_POOL_SIZE"]  # one pub/sub connection and the fixed pool
     for viewer in [first, *others]:
         viewer.disconnect()

@@ -1,0 +1,110 @@
+"""The stack a bench scenario runs on: a Redis (no persistence) and one or more server processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from tailapp.embedded import EmbeddedRedis, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+
+class BenchStack:
+    """Redis plus server processes of one design ("tailapp" or "naive"); use as a context manager."""
+
+    def __init__(self, design: str):
+        self.design = design
+        self.tmp = Path(tempfile.mkdtemp(prefix="tailapp-bench-"))
+        self.redis = EmbeddedRedis(self.tmp / "redis", appendonly=False).start()
+        self.servers: list[tuple[subprocess.Popen, str]] = []
+
+    def __enter__(self) -> BenchStack:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for proc, _ in self.servers:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.redis.stop()
+
+    def start_server(self) -> str:
+        """Start a server process; return its URL once it answers."""
+        port = free_port()
+        if self.design == "naive":
+            argv = [sys.executable, "bench/naive_server.py", "--port", str(port), "--redis", self.redis.url]
+        else:
+            argv = [sys.executable, "server.py", "--port", str(port)]
+        env = {**os.environ, "TAILAPP_REDIS_URL": self.redis.url, "TAILAPP_LOG_LEVEL": "WARNING"}
+        OUT.mkdir(exist_ok=True)
+        with open(OUT / f"{self.design}-server.log", "ab") as log:
+            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        _wait_http(f"{url}/socket.io/?EIO=4&transport=polling", proc)
+        self.servers.append((proc, url))
+        return url
+
+    def pid(self, index: int = 0) -> int:
+        return self.servers[index][0].pid
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"no answer from {url}")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process, MB."""
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if row.startswith("VmRSS:"):
+            return int(row.split()[1]) / 1024
+    return 0.0
+
+
+def redis_connections(pid: int, redis_port: int) -> int:
+    """TCP connections from process `pid` to the Redis port (read from /proc, whatever their names)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    port_hex = f"{redis_port:04X}"
+    count = 0
+    for row in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        cols = row.split()
+        remote, status, inode = cols[2], cols[3], cols[9]
+        if status == "01" and inode in inodes and remote.endswith(f":{port_hex}"):
+            count += 1
+    return count
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])

@@ -1,0 +1,102 @@
+"""Operations endpoints of a server process: GET /healthz and Prometheus metrics at GET /metrics."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+from flask import Flask, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from tailapp import liveness
+from tailapp import protocol as p
+from tailapp.store import Store, key
+
+JOB_SAMPLE = 1000  # jobs by state are counted among the newest this many (plus every running job)
+
+
+class Metrics:
+    """The counters the relay feeds, and gauges read when Prometheus scrapes."""
+
+    def __init__(self, store: Store, server, relay):
+        self.registry = CollectorRegistry()
+        self.written = Counter("tailapp_lines_written", "Lines written by workers, as seen on the Redis feed",
+                               registry=self.registry)
+        self.relayed = Counter("tailapp_lines_relayed", "Lines sent to viewers (once per Socket.IO emit)",
+                               ["source"], registry=self.registry)
+        self.lag = Gauge("tailapp_relay_lag_seconds",
+                         "Receipt time by the relay minus the writer's timestamp, for the newest line",
+                         registry=self.registry)
+        Gauge("tailapp_viewers_connected", "Socket.IO clients connected to /tail",
+              registry=self.registry).set_function(lambda: _count_room(server, None))
+        Gauge("tailapp_subscriptions", "Job subscriptions (joined or replaying their backlog)",
+              registry=self.registry).set_function(lambda: _subscriptions(server, relay))
+        Gauge("tailapp_relay_connected", "1 while the relay's Redis feed is up",
+              registry=self.registry).set_function(lambda: 1 if relay.connected else 0)
+        self.registry.register(JobStates(store))
+
+    def lines_seen(self, count: int, newest_ms: int) -> None:
+        self.written.inc(count)
+        self.lag.set(max(0.0, time.time() - newest_ms / 1000))
+
+
+def _count_room(server, room: str | None) -> int:
+    return len(server.manager.rooms.get(p.NAMESPACE, {}).get(room) or ())
+
+
+def _subscriptions(server, relay) -> int:
+    rooms = server.manager.rooms.get(p.NAMESPACE, {})
+    joined = sum(len(members) for name, members in rooms.items() if name and name.startswith("job:"))
+    return joined + sum(len(handshakes) for handshakes in relay.syncing.values())
+
+
+class JobStates:
+    """A collector: jobs by state, read from Redis at scrape time."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def collect(self):
+        family = GaugeMetricFamily("tailapp_jobs", f"Jobs by state (running: all; others: among the newest "
+                                   f"{JOB_SAMPLE})", labels=["state"])
+        counts = dict.fromkeys(p.STATES, 0)
+        ids = self.store.recent_job_ids(JOB_SAMPLE)
+        with self.store.redis.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.hget(key.job(job_id), "state")
+            pipe.scard(key.running)
+            *states, running = pipe.execute()
+        for state in states:
+            if state in counts:
+                counts[state] += 1
+        counts[p.RUNNING] = running
+        for state, count in counts.items():
+            family.add_metric([state], count)
+        yield family
+
+
+def init_metrics(app: Flask) -> None:
+    """Create the app's metrics and add /healthz and /metrics."""
+    runtime = app.extensions["tailapp"]
+    runtime.metrics = Metrics(runtime.store, runtime.relay.server, runtime.relay)
+    runtime.relay.metrics = runtime.metrics
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/metrics", "metrics", metrics)
+
+
+def healthz() -> tuple[Response, int]:
+    """200 with {"redis": "ok", ...} when Redis answers, else 503."""
+    runtime = current_app.extensions["tailapp"]
+    body = {"redis": "ok", "workers": 0, "relay": "connected" if runtime.relay.connected else "reconnecting"}
+    try:
+        runtime.store.redis.ping()
+        body["workers"] = liveness.live_workers(runtime.store.redis)
+    except redis.RedisError as exc:
+        body["redis"] = f"error: {exc}"
+    return jsonify(body), 200 if body["redis"] == "ok" else 503
+
+
+def metrics() -> Response:
+    registry = current_app.extensions["tailapp"].metrics.registry
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
