@@ -24,7 +24,9 @@ def init_celery(app: Flask) -> Celery:
         # Redis re-delivers a task not acknowledged within the visibility timeout: keep it above the
         # longest job, or a long job would run twice.
         broker_transport_options={"visibility_timeout": settings["MAX_JOB_SECONDS"] + 3600},
-        task_time_limit=settings["MAX_JOB_SECONDS"],
+        # The soft limit raises in the task (it ends failed, saying so); the hard one kills the process.
+        task_soft_time_limit=settings["MAX_JOB_SECONDS"],
+        task_time_limit=settings["MAX_JOB_SECONDS"] + 60,
         task_ignore_result=True,  # a job's state lives in its own hash, not in a result backend
         task_track_started=True,
         task_acks_late=False,  # a job whose worker died is marked lost, never silently run again

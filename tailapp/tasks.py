@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import redis
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app, has_app_context
 
 from tailapp import jobs
@@ -24,6 +25,7 @@ from tailapp.params import describe
 from tailapp.supervisor import JobCancelled, Supervisor
 from tailapp.writer import LogWriter
 
+TIME_LIMIT_LINE = "\x1b[31m\u25a0 Job stopped: it ran past its time limit.\x1b[0m"
 CANCELLED_LINE = "\x1b[33m\u25a0 Job cancelled.\x1b[0m"
 
 REGISTRY: dict[str, TailTask] = {}
@@ -144,6 +146,9 @@ def _call(spec: TailTask, params: dict, writer: LogWriter) -> tuple[str, int, st
             result = spec.fn(**params)
     except JobCancelled:
         return _cancelled(writer)
+    except SoftTimeLimitExceeded:
+        writer.write(("\n" if writer.has_partial else "") + TIME_LIMIT_LINE + "\n")
+        return p.FAILED, 124, "time limit exceeded"
     except JobFailed as exc:
         return p.FAILED, exc.exit_code, str(exc)[:500]
     except Exception as exc:  # noqa: BLE001 - any failure of user code ends the job as failed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import gevent
 import redis
@@ -23,16 +24,21 @@ def start(store: Store, settings: dict, interval: float = 2.0) -> gevent.Greenle
 
 
 def _loop(store: Store, settings: dict, interval: float) -> None:
-    loops = 0
+    loops, healthy_since = 0, time.monotonic()
     while True:
         try:
-            for job_id in jobs.reap_lost(store, HEARTBEAT_SECONDS):
-                log.warning("job %s lost: no heartbeat for %d s", job_id, HEARTBEAT_SECONDS)
+            store.redis.ping()
+            # After a Redis outage every heartbeat may have expired meanwhile: give the workers one
+            # heartbeat period to beat again before anything counts as lost.
+            if time.monotonic() - healthy_since > HEARTBEAT_SECONDS:
+                for job_id in jobs.reap_lost(store, HEARTBEAT_SECONDS):
+                    log.warning("job %s lost: no heartbeat for %d s", job_id, HEARTBEAT_SECONDS)
             if loops % PRUNE_EVERY == 0 and (settings["KEEP_DAYS"] or settings["KEEP_JOBS"]):
                 log.info("retention: %d finished jobs deleted", jobs.prune(store, settings["KEEP_DAYS"],
                                                                           settings["KEEP_JOBS"]))
         except redis.RedisError as exc:
             log.warning("watchdog: %s", exc)
+            healthy_since = time.monotonic() + interval
         except Exception:
             log.exception("watchdog error")
         loops += 1

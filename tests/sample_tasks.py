@@ -74,3 +74,11 @@ def boom(message: str = "kaboom") -> int:
     """Raise an exception after one line."""
     print("about to fail")
     raise ValueError(message)
+
+
+@tail_task(soft_time_limit=1)
+def overtime(seconds: float = 30) -> int:
+    """Sleep past a one-second time limit."""
+    print("working")
+    time.sleep(seconds)
+    return 0

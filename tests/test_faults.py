@@ -44,3 +44,11 @@ def test_server_restart_mid_job_viewer_resumes_from_its_last_line(stack):
     viewer.wait_done(60)
     assert viewer.seqs == list(range(1, n + 1))
     viewer.disconnect()
+
+
+def test_redis_outage_longer_than_a_heartbeat_does_not_mark_running_jobs_lost(stack):
+    job_id = stack.start_job(lines=150, interval=0.1)
+    stack.wait_job(job_id, states={"running"})
+    stack.restart_redis(down_seconds=12.0)  # every heartbeat key expires meanwhile
+    job = stack.wait_job(job_id, timeout=120)
+    assert job["state"] == "succeeded" and job["lines"] == 150, job

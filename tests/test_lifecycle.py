@@ -110,3 +110,12 @@ def test_secrets_never_reach_redis_or_viewers(stack):
     assert log.split("\n")[:3] == ["token=*** done", "WARNING sample: header Authorization: Bearer ***", "key ***"]
     raw = "\n".join(stack.redis.lrange(f"tailapp:lines:{job_id}", 0, -1))
     assert SAMPLE_TOKEN not in raw and SAMPLE_SECRET_KEY not in raw and "tok-" not in raw
+
+
+def test_time_limit_ends_the_job_failed_saying_so(stack):
+    started = time.monotonic()
+    job = stack.wait_job(stack.start_job("overtime"), timeout=20)
+    assert job["state"] == "failed" and job["exit_code"] == 124 and job["error"] == "time limit exceeded"
+    assert time.monotonic() - started < 10
+    log = requests.get(f"{stack.url}/api/jobs/{job['id']}/log", timeout=5).text
+    assert log.split("\n")[:2] == ["working", "\x1b[31m\u25a0 Job stopped: it ran past its time limit.\x1b[0m"]
