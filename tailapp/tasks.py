@@ -133,7 +133,7 @@ def _retrying(action, seconds: float = 60.0):
 def _writer(settings: dict, store, job_id: str, spec: TailTask) -> LogWriter:
     """The job's log writer, masking the values of the configured and the task's secret variables."""
     names = [n.strip() for n in settings["SECRET_ENV"].split(",") if n.strip()]
-    names += getattr(spec, "secret_env", [])
+    names += spec.secret_env
     return LogWriter(store, job_id, max_line_chars=settings["MAX_LINE_BYTES"],
                      max_pending=settings["WRITER_MAX_PENDING"], secrets=[os.environ.get(n, "") for n in names],
                      max_log_chars=settings["MAX_LOG_BYTES"], tail_chars=settings["LOG_TAIL_BYTES"])
@@ -147,7 +147,7 @@ def _call(spec: TailTask, params: dict, writer: LogWriter) -> tuple[str, int, st
     except JobCancelled:
         return _cancelled(writer)
     except SoftTimeLimitExceeded:
-        writer.write(("\n" if writer.has_partial else "") + TIME_LIMIT_LINE + "\n")
+        writer.note(TIME_LIMIT_LINE)
         return p.FAILED, 124, "time limit exceeded"
     except JobFailed as exc:
         return p.FAILED, exc.exit_code, str(exc)[:500]
@@ -161,5 +161,5 @@ def _call(spec: TailTask, params: dict, writer: LogWriter) -> tuple[str, int, st
 
 
 def _cancelled(writer: LogWriter) -> tuple[str, None, str]:
-    writer.write(("\n" if writer.has_partial else "") + CANCELLED_LINE + "\n")
+    writer.note(CANCELLED_LINE)
     return p.CANCELLED, None, "cancelled"

@@ -116,6 +116,10 @@ class LogWriter:
     def has_partial(self) -> bool:
         return bool(self._partial)
 
+    def note(self, line: str) -> None:
+        """Write a line of tailapp's own, on a line of its own even if the task left one unfinished."""
+        self.write(("\n" if self._partial else "") + line + "\n")
+
     # -- producer side ------------------------------------------------------------------------------
     def _push(self, lines: list[str]) -> None:
         ms = int(time.time() * 1000)
