@@ -78,6 +78,7 @@ class Relay:
                 self.connected, delay = True, 0.1
                 if lost_feed:
                     self._tell_everyone_to_resync()
+                    self.store.warm()  # Redis restarted: reopen the whole fixed pool, not one by one
                 self._follow(pubsub)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("relay lost Redis (%s); reconnecting in %.1fs", exc, delay)

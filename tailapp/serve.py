@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     except (ConfigError, PermissionError) as exc:
         raise SystemExit(f"tailapp: {exc}") from None
     runtime = app.extensions["tailapp"]
-    runtime.store.warm(app.config["REDIS_POOL_SIZE"])
+    runtime.store.warm()
     runtime.relay.start()
     watchdog.start(runtime.store, runtime.settings)
     gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(_stop, runtime))

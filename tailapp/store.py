@@ -157,10 +157,11 @@ class Store:
         return int(self.redis.llen(key.lines(job_id)))
 
 
-    def warm(self, count: int) -> None:
-        """Open `count` pooled connections now, so the process holds a fixed number from the start."""
+    def warm(self, count: int | None = None) -> None:
+        """Open `count` (default: all) pooled connections now, so the process holds a fixed number."""
         pool = self.redis.connection_pool
-        taken = [pool.get_connection() for _ in range(count)]
+        count = count or getattr(pool, "max_connections", 1)
+        taken = [pool.get_connection() for _ in range(count)]  # reconnects any that Redis dropped
         for connection in taken:
             pool.release(connection)
 
