@@ -16,6 +16,8 @@ import redis  # noqa: E402
 from flask import Flask, request  # noqa: E402
 from flask_socketio import SocketIO  # noqa: E402
 
+from tailapp.serve import NoDelayHandler  # noqa: E402
+
 NS = "/tail"
 app = Flask(__name__)
 socketio = SocketIO(app, async_mode="gevent")
@@ -62,7 +64,8 @@ def main() -> None:
     parser.add_argument("--redis", required=True)
     args = parser.parse_args()
     state["redis"] = redis.Redis.from_url(args.redis, decode_responses=True, max_connections=100_000)
-    socketio.run(app, host="127.0.0.1", port=args.port, log_output=False)
+    # Nagle off as in tailapp's server, so the comparison is between the designs, not a socket option.
+    socketio.run(app, host="127.0.0.1", port=args.port, log_output=False, handler_class=NoDelayHandler)
 
 
 if __name__ == "__main__":
