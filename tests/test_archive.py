@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import requests
@@ -20,6 +21,47 @@ def test_archive_round_trip_on_disk_and_in_fsspec_memory(tmp_path):
         assert archive.read_lines(job["id"], 1, 5) == (["two \x1b[31mred\x1b[0m", "three"], [2, 3])
         archive.delete(job["id"])
         assert archive.job(job["id"]) is None and archive.read_lines(job["id"], 0, 5) == ([], [])
+
+
+def test_archive_reads_any_page_of_a_log_in_members_with_bounded_memory(tmp_path):
+    for url in (str(tmp_path / "archive"), "memory://tailapp-test/members"):
+        archive = Archive(url, member_lines=3, member_chars=40, cache_chars=300)
+        job = {"id": "cd" * 16, "state": "succeeded", "lines": 10}
+        elements = [f"{1000 + n} line {n}" + (" long" * 10 if n == 4 else "") for n in range(1, 11)]
+        archive.save(job, iter(elements))
+        with archive.fs.open(archive._path(job["id"], ".log.gz"), "rb") as src:
+            assert gzip.decompress(src.read()).decode() == "".join(e + "\n" for e in elements)  # plain .log.gz
+        assert archive._index(job["id"]).starts == [0, 3, 4, 7, 10]  # 3 lines, or one long line, a member
+        for after in range(12):
+            for count in range(1, 12):
+                part = elements[after : after + count]
+                assert archive.read_lines(job["id"], after, count) == (
+                    [e.split(" ", 1)[1] for e in part], [int(e.split(" ")[0]) for e in part]), (after, count)
+                assert 0 < archive.cached_chars <= 300
+        archive.delete(job["id"])
+        assert archive.read_lines(job["id"], 0, 5) == ([], []) and archive.cached_chars == 0
+
+
+def test_archive_reads_empty_logs_and_logs_written_without_an_index(tmp_path):
+    archive = Archive(str(tmp_path / "archive"))
+    empty = {"id": "ef" * 16, "state": "succeeded", "lines": 0}
+    archive.save(empty, [])
+    assert archive.read_lines(empty["id"], 0, 5) == ([], [])
+    assert gzip.decompress((tmp_path / "archive" / "ef" / f"{empty['id']}.log.gz").read_bytes()) == b""
+
+    old = "12" * 16  # one gzip member and no index file, as the first release wrote them
+    (tmp_path / "archive" / "12").mkdir()
+    (tmp_path / "archive" / "12" / f"{old}.log.gz").write_bytes(gzip.compress(b"5 a\n6 b\n7 c\n"))
+    assert archive.read_lines(old, 1, 5) == (["b", "c"], [6, 7])
+
+
+def test_archive_deleted_through_another_server_reads_as_gone(tmp_path):
+    here, there = Archive(str(tmp_path), member_lines=3), Archive(str(tmp_path), member_lines=3)
+    job = {"id": "34" * 16, "state": "succeeded", "lines": 6}
+    here.save(job, [f"{n} line {n}" for n in range(1, 7)])
+    assert here.read_lines(job["id"], 0, 3)[0] == ["line 1", "line 2", "line 3"]  # its index is now cached
+    there.delete(job["id"])
+    assert here.read_lines(job["id"], 3, 3) == ([], []) and here.job(job["id"]) is None
 
 
 def expire_now(stack, job_id: str) -> None:
