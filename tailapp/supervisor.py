@@ -1,10 +1,10 @@
 """Watches a running job from inside the worker: heartbeat, cancel requests, child process groups.
 
 A thread beside the task refreshes the job's heartbeat key (servers mark a job `lost` when it expires)
-and polls the cancel flag. On cancel it kills the process groups the task started, stops the log writer
-from accepting more output, and interrupts the task itself: with a signal when the task runs in the
-main thread (prefork: this interrupts time.sleep and blocking calls), else with an asynchronous
-exception in the task's thread.
+and polls the cancel flag. On cancel it kills the process groups the task started and interrupts the
+task itself: with a signal when the task runs in the main thread (prefork: this interrupts time.sleep
+and blocking calls), by killing the task's greenlet in a gevent pool, else with an asynchronous
+exception in the task's thread (threads pool).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import ctypes
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ class Supervisor:
         self._stop = threading.Event()
         self._groups: set[int] = set()
         self._task_thread = threading.current_thread()
+        self._task_greenlet = _gevent_task()
         self._thread = threading.Thread(target=self._run, name=f"tailapp-supervisor-{job_id[:8]}", daemon=True)
 
     # -- for the task (and the command runner) ----------------------------------------------------
@@ -97,7 +99,9 @@ class Supervisor:
     def _cancel(self) -> None:
         self.cancelled.set()
         self._kill_groups()
-        if self._task_thread is threading.main_thread():
+        if self._task_greenlet is not None:
+            self._task_greenlet.kill(JobCancelled, block=False)
+        elif self._task_thread is threading.main_thread():
             signal.pthread_kill(self._task_thread.ident, CANCEL_SIGNAL)
         else:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._task_thread.ident),
@@ -116,6 +120,17 @@ class Supervisor:
     def _on_signal(self, signum, frame) -> None:
         if self.cancelled.is_set():
             raise JobCancelled()
+
+
+def _gevent_task():
+    """The gevent greenlet running this task in a worker with the gevent pool; None elsewhere."""
+    if "gevent" not in sys.modules:
+        return None
+    import gevent
+    from gevent import monkey
+
+    current = gevent.getcurrent()
+    return current if monkey.is_module_patched("threading") and isinstance(current, gevent.Greenlet) else None
 
 
 def kill_group(pgid: int, grace: float = 1.0) -> None:
