@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from urllib.parse import urlparse
 
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session, url_for
@@ -36,6 +37,27 @@ def _session_mark(token: str) -> str:
     return hashlib.sha256(b"tailapp-session:" + token.encode()).hexdigest()
 
 
+def local_only_refusal() -> str | None:
+    """Why this request is refused when no token is set and it comes from another host; None if it may go.
+
+    The bind check keeps `python server.py` on localhost without a token; a server that picks its own
+    address (gunicorn --bind) is held to the same rule here, per request.
+    """
+    if _token() is not None or current_app.config.get("ALLOW_PUBLIC") or _is_loopback(request.remote_addr):
+        return None
+    return ("tailapp serves only clients on its own host when TAILAPP_AUTH_TOKEN is not set "
+            "(set it, or TAILAPP_ALLOW_PUBLIC=1 if something in front of tailapp authenticates)")
+
+
+def _is_loopback(address: str | None) -> bool:
+    if not address:  # a Unix socket has no peer address: the client is on this host
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def is_authenticated(auth: object = None) -> bool:
     """True when no token is set, or the request (or Socket.IO `auth` payload) carries it."""
     token = _token()
@@ -51,7 +73,12 @@ def is_authenticated(auth: object = None) -> bool:
 
 
 def _require_auth():
-    if request.path.startswith(OPEN_PATHS) or is_authenticated():
+    if request.path.startswith(OPEN_PATHS):
+        return None
+    refusal = local_only_refusal()
+    if refusal is not None:
+        return jsonify(error=refusal), 403
+    if is_authenticated():
         return None
     if request.path.startswith("/api/") or request.path.startswith("/socket.io"):
         return jsonify(error="authentication required: send Authorization: Bearer <token>"), 401

@@ -8,7 +8,7 @@ from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from tailapp import protocol as p
-from tailapp.auth import is_authenticated
+from tailapp.auth import is_authenticated, local_only_refusal
 
 log = logging.getLogger(__name__)
 socketio = SocketIO()  # bound to the app in create_app
@@ -24,6 +24,9 @@ def _error(message: str) -> dict:
 
 @socketio.on("connect", namespace=p.NAMESPACE)
 def on_connect(auth=None):
+    refusal = local_only_refusal()
+    if refusal is not None:
+        raise ConnectionRefusedError(refusal)
     if not is_authenticated(auth):
         raise ConnectionRefusedError("authentication required")
 

@@ -37,13 +37,34 @@ def main(argv: list[str] | None = None) -> None:
         check_bind(args.host, app.config)
     except (ConfigError, PermissionError) as exc:
         raise SystemExit(f"tailapp: {exc}") from None
+    runtime = start(app)
+    gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(_stop, runtime))
+    log.info("serving on http://%s:%d", args.host, args.port)
+    socketio.run(app, host=args.host, port=args.port, log_output=False, handler_class=NoDelayHandler)
+
+
+def wsgi():
+    """The app for a WSGI server that runs gevent itself: `gunicorn -k gevent -w 1 'tailapp.serve:wsgi()'`.
+
+    gunicorn decides the address, so the bind check cannot run here; without TAILAPP_AUTH_TOKEN the app
+    still answers only clients on this host (see tailapp.auth).
+    """
+    logs.setup()
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        raise SystemExit(f"tailapp: {exc}") from None
+    start(app)
+    return app
+
+
+def start(app):
+    """Start what a server runs beside the requests: the relay from Redis and the lost-job watchdog."""
     runtime = app.extensions["tailapp"]
     runtime.store.warm()
     runtime.relay.start()
     watchdog.start(runtime.store, runtime.settings)
-    gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(_stop, runtime))
-    log.info("serving on http://%s:%d", args.host, args.port)
-    socketio.run(app, host=args.host, port=args.port, log_output=False, handler_class=NoDelayHandler)
+    return runtime
 
 
 class NoDelayHandler(pywsgi.WSGIHandler):

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
 
+import pytest
 import requests
 import socketio
 
-from tests.conftest import ROOT
+from tailapp.embedded import free_port
+from tests.conftest import ROOT, stop_process
+from tests.test_relay import assert_exactly
 from tests.viewer import NS, in_order
 
 
@@ -62,3 +67,47 @@ def test_server_connections_have_nagle_off():
     out = subprocess.run([sys.executable, "-c", NODELAY_PROBE], cwd=ROOT, capture_output=True, text=True,
                          timeout=60, check=True).stdout
     assert out.split() == ["HTTP/1.1", "200", "OK", "[1]"], out
+
+
+def outside_address() -> str | None:
+    """This machine's address on a non-loopback interface, if it has one (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.123", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
+def test_gunicorn_entry_relays_live_lines_and_answers_only_local_clients_without_a_token(stack):
+    """The documented alternative to `python server.py`: gunicorn's gevent worker and `tailapp.serve:wsgi()`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = stack._spawn("gunicorn", [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1",
+                                        "--bind", f"0.0.0.0:{port}", "tailapp.serve:wsgi()"])
+    stack.extras.append(process)
+    try:
+        stack.wait(lambda: requests.get(f"{url}/healthz", timeout=1).json()["relay"] == "connected",
+                   "gunicorn to answer with its relay connected")
+        job_id = stack.start_job(lines=2_000, interval=0.001)
+        viewer = stack.viewer(url).connect()
+        assert viewer.subscribe(job_id, after=0)["ok"]
+        viewer.wait_done(60)
+        assert_exactly(viewer, 2_000)
+        assert viewer.resyncs == 0
+        viewer.disconnect()
+
+        outside = outside_address()
+        if outside is None:
+            pytest.skip("no non-loopback address here to play a client on another host")
+        refused = requests.get(f"http://{outside}:{port}/api/jobs", timeout=5)
+        assert refused.status_code == 403 and "TAILAPP_AUTH_TOKEN" in refused.json()["error"]
+        client, errors = socketio.Client(reconnection=False), []
+        client.on("connect_error", errors.append, namespace=NS)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            client.connect(f"http://{outside}:{port}", namespaces=[NS], transports=["websocket"], wait_timeout=5)
+        assert "TAILAPP_AUTH_TOKEN" in str(errors), errors
+        assert requests.get(f"http://{outside}:{port}/healthz", timeout=5).status_code == 200  # for balancers
+    finally:
+        stop_process(process)
