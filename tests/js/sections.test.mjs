@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LineStore } from '../../tailapp/static/js/lines.js';
-import { markerOf, Sections } from '../../tailapp/static/js/sections.js';
+import { markerOf, progressOf, Sections } from '../../tailapp/static/js/sections.js';
 
 function load(lines) {
   const store = new LineStore();
@@ -44,4 +44,13 @@ test('nested travis folds close by name', () => {
   assert.equal(sections.headerAt(1).end, 3);
   assert.equal(sections.headerAt(0).end, 3);
   assert.deepEqual(rows(), [0, 4]);
+});
+
+test('progress marker lines', () => {
+  assert.deepEqual(progressOf('::progress::0.4 step 2 of 5'), { percent: 40, message: 'step 2 of 5' });
+  assert.deepEqual(progressOf('\x1b[0m::progress::1'), { percent: 100, message: '' });
+  assert.deepEqual(progressOf('::progress::7 over the top'), { percent: 100, message: 'over the top' });
+  assert.equal(progressOf('echo ::progress::0.5 quoted in a command'), null);
+  assert.equal(progressOf('::progress::soon'), null);
+  assert.equal(progressOf('plain text'), null);
 });

@@ -1,6 +1,6 @@
 // Virtualised log view: DOM only for the rows in sight plus a margin, updated once per animation frame.
 import { escapeHtml } from './ansi.js';
-import { KIND_END } from './sections.js';
+import { KIND_END, progressOf } from './sections.js';
 import { clock, duration, elapsed } from './format.js';
 
 export const LINE_HEIGHT = 20;
@@ -129,7 +129,9 @@ export class LogView {
       cls += ` sec-head${head.collapsed ? ' collapsed' : ''}${head.end === -1 ? ' running' : ''}`;
       body = `<span class="chev" aria-hidden="true"></span><span class="title">${escapeHtml(head.title)}</span> <span class="meta">${this.metaText(head)}</span>`;
     } else {
-      body = this.store.html(i);
+      const progress = progressOf(this.store.display[i]);
+      body = progress ? progressHtml(progress) : this.store.html(i);
+      if (progress) cls += ' progress-line';
     }
     const ts = this.tsMode === 'off' ? '' : `<span class="ts">${this.tsText(i)}</span>`;
     return `<div class="${cls}" data-i="${i}"><a class="num" href="#L${n}" data-n="${n}">${n}</a>${ts}<span class="txt">${body}</span></div>`;
@@ -245,4 +247,11 @@ export class LogView {
 
   /** Call fn after every frame (follow button, permalinks, live search). */
   onFrame(fn) { this.frameHooks.push(fn); }
+}
+
+/** A progress marker line as a ten-cell bar and its text, e.g. "██████░░░░ 60% step 3 of 5". */
+export function progressHtml({ percent, message }) {
+  const cells = Math.round(percent / 10);
+  const bar = `<span class="on">${'\u2588'.repeat(cells)}</span>${'\u2591'.repeat(10 - cells)}`;
+  return `<span class="prog-bar" aria-hidden="true">${bar}</span> <span class="prog-text">${percent}%${message ? ` ${escapeHtml(message)}` : ''}</span>`;
 }

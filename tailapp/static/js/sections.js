@@ -27,6 +27,18 @@ export function markerOf(raw) {
   return null;
 }
 
+const PROGRESS = /^\s*::progress::([0-9.]+)(?:\s+(.*))?$/;
+
+/** A `::progress::<fraction> <message>` line (from tailapp's progress()): {percent, message}, else null. */
+export function progressOf(raw) {
+  if (raw.indexOf('::progress::') === -1) return null;
+  const m = PROGRESS.exec(plainRaw(raw));
+  if (!m) return null;
+  const fraction = Math.min(1, Math.max(0, Number(m[1])));
+  if (!isFinite(fraction)) return null;
+  return { percent: Math.round(fraction * 100), message: (m[2] || '').trim() };
+}
+
 class GrowInt32 {
   constructor() { this.a = new Int32Array(1024); this.n = 0; }
   push(v) {
