@@ -272,3 +272,6 @@ def test_progress_shows_on_job_page_and_in_job_list(stack, page):
     expect(rows).to_have_count(8)
     expect(rows.last).to_contain_text("\u2588" * 10 + " 100% step 8 of 8")
     assert "::progress::" not in page.locator(".log").inner_text()
+    page.fill("#search-input", "step 2 of")  # found in the marker's text; the drawn row is marked whole
+    expect(page.locator("#search-count")).to_have_text("1 of 1")
+    expect(page.locator(".log .row.progress-line.match")).to_have_count(1)

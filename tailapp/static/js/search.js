@@ -121,6 +121,7 @@ export class Search {
   decorate(i, el) {
     const ks = this.byLine.get(i);
     if (!ks || !this.query) return;
+    if (el.classList.contains('progress-line')) { el.classList.add('match'); return; } // drawn, not its text
     const txt = el.querySelector('.txt');
     const len = this.query.length;
     for (let j = ks.length - 1; j >= 0; j--) markRange(txt, this.starts[ks[j]], len, ks[j] === this.current);
