@@ -54,6 +54,8 @@ setup_test_tools() {
   command -v shellcheck >/dev/null || missing+=(shellcheck)
   command -v vagrant >/dev/null || missing+=(vagrant)
   command -v systemd-analyze >/dev/null || missing+=(systemd)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v openssl >/dev/null || missing+=(openssl)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 

@@ -41,9 +41,14 @@ def local_only_refusal() -> str | None:
     """Why this request is refused when no token is set and it comes from another host; None if it may go.
 
     The bind check keeps `python server.py` on localhost without a token; a server that picks its own
-    address (gunicorn --bind) is held to the same rule here, per request.
+    address (gunicorn --bind) is held to the same rule here, per request. So is a proxy on this host
+    that forwards other hosts' requests: the addresses it adds to X-Forwarded-For count (a client can
+    put addresses there too, but only to get itself refused).
     """
-    if _token() is not None or current_app.config.get("ALLOW_PUBLIC") or _is_loopback(request.remote_addr):
+    if _token() is not None or current_app.config.get("ALLOW_PUBLIC"):
+        return None
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    if all(_is_loopback(address) for address in [request.remote_addr, *forwarded]):
         return None
     return ("tailapp serves only clients on its own host when TAILAPP_AUTH_TOKEN is not set "
             "(set it, or TAILAPP_ALLOW_PUBLIC=1 if something in front of tailapp authenticates)")

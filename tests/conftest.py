@@ -102,8 +102,8 @@ class Stack:
         self.wait(lambda: self.job(job_id)["state"] in states, f"job {job_id} to reach {states}", timeout)
         return self.job(job_id)
 
-    def viewer(self, url: str | None = None) -> Viewer:
-        return Viewer(url or self.url)
+    def viewer(self, url: str | None = None, **options) -> Viewer:
+        return Viewer(url or self.url, **options)
 
     def log(self, name: str) -> str:
         return (self.tmp / f"{name}.log").read_text(errors="replace")

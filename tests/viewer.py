@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import requests
 import socketio
 
 from tailapp.client import in_order
@@ -15,8 +16,10 @@ NS = "/tail"
 class Viewer:
     """Connects to /tail, subscribes, and keeps every seq the server sent (duplicates included)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, transports: tuple[str, ...] = ("websocket",), ssl_verify: bool = True):
         self.url = url
+        self.transports = list(transports)
+        self.ssl_verify = ssl_verify
         self.client = self._new_client()
         self.seqs: list[int] = []  # every seq received, in order of arrival
         self.texts: dict[int, str] = {}
@@ -26,7 +29,7 @@ class Viewer:
         self.resyncs = 0
 
     def connect(self) -> Viewer:
-        self.client.connect(self.url, namespaces=[NS], transports=["websocket"], wait_timeout=10)
+        self.client.connect(self.url, namespaces=[NS], transports=self.transports, wait_timeout=10)
         return self
 
     def call(self, event: str, payload=None, timeout: float = 10):
@@ -50,7 +53,11 @@ class Viewer:
         return self.connect()
 
     def _new_client(self) -> socketio.Client:
-        client = in_order(socketio.Client(reconnection=False))
+        options = {}
+        if not self.ssl_verify:  # a session of its own: REQUESTS_CA_BUNDLE would override verify=False
+            options["http_session"] = session = requests.Session()
+            session.trust_env, session.verify = False, False
+        client = in_order(socketio.Client(reconnection=False, ssl_verify=self.ssl_verify, **options))
         client.on("lines", self._on_lines, namespace=NS)
         client.on("job", self._on_job, namespace=NS)
         client.on("resync", self._on_resync, namespace=NS)
