@@ -48,6 +48,12 @@ setup_frontend() {
   fi
 }
 
+copy_vendor() {
+  # The browser packages the server serves, from node_modules into tailapp/static/vendor (a wheel build
+  # does the same); cheap, so done on every run in case the lockfile changed.
+  "$VENV/bin/python" -m tailapp.vendor >/dev/null
+}
+
 setup_test_tools() {
   local missing=()
   command -v chromium >/dev/null || missing+=(chromium)
@@ -56,20 +62,23 @@ setup_test_tools() {
   command -v systemd-analyze >/dev/null || missing+=(systemd)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   command -v openssl >/dev/null || missing+=(openssl)
+  command -v redis-server >/dev/null || missing+=(redis-server)  # the production-path test uses Debian's
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 case "${1:-}" in
   run)
     shift
-    setup_python
     setup_frontend
+    setup_python
+    copy_vendor
     exec "$VENV/bin/tailapp" dev "$@"
     ;;
   test)
     shift
-    setup_python
     setup_frontend
+    setup_python
+    copy_vendor
     setup_test_tools
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

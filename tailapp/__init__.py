@@ -29,7 +29,11 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(_LAZY[name]), name)
     if name == "celery":  # what `celery -A tailapp.celery worker` loads
         from tailapp.app import create_app
+        from tailapp.config import ConfigError
 
-        globals()["celery"] = create_app(serve=False).extensions["celery"]
+        try:
+            globals()["celery"] = create_app(serve=False).extensions["celery"]
+        except ConfigError as exc:  # one line for the operator, not a traceback through Celery's loader
+            raise SystemExit(f"tailapp: {exc}") from None
         return globals()["celery"]
     raise AttributeError(f"module 'tailapp' has no attribute {name!r}")

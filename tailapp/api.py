@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import redis
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from kombu.exceptions import OperationalError
 
 from tailapp import jobs
 from tailapp import protocol as p
@@ -46,11 +48,23 @@ def start_job(task_name: object, raw_params: object, *, from_form: bool = False)
     job = jobs.create(_store(), spec.name, params)
     try:
         spec.celery_task.apply_async(kwargs=params, task_id=job["id"])
-    except Exception as exc:  # noqa: BLE001 - the broker is down: say so, and leave no job hanging
-        current_app.logger.error("could not queue job %s: %s", job["id"], exc)
-        jobs.finish(_store(), job["id"], p.FAILED, None, "could not queue the job: the broker is unreachable")
-        raise ApiError(503, "could not queue the job: the broker is unreachable") from None
+    except BROKER_DOWN as exc:
+        _not_queued(job, exc, 503, "could not queue the job: the broker is unreachable")
+    except ImportError as exc:
+        _not_queued(job, exc, 500, f"could not queue the job: the server's install is incomplete ({exc})")
+    except Exception as exc:  # noqa: BLE001 - whatever it was, say so, and leave no job hanging
+        _not_queued(job, exc, 500, f"could not queue the job: {type(exc).__name__} (see the server log)")
     return job
+
+
+BROKER_DOWN = (OperationalError, redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+def _not_queued(job: dict, exc: Exception, status: int, message: str):
+    """Record why a job never reached the broker, and answer with that reason (the trace goes to the log)."""
+    current_app.logger.error("could not queue job %s: %s", job["id"], exc, exc_info=exc)
+    jobs.finish(_store(), job["id"], p.FAILED, None, message)
+    raise ApiError(status, message) from None
 
 
 @bp.get("/tasks")

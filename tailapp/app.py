@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
 import secrets
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +95,13 @@ def _redis(url: str, pool_size: int | None, name: str) -> redis.Redis:
 
 
 def _import_tasks(settings: dict) -> None:
-    """Import the modules that define tail tasks, so they are registered."""
-    for module in ["tailapp.demo", *filter(None, (settings.get("TASK_MODULES") or "").split(","))]:
-        importlib.import_module(module.strip())
+    """Import the modules that define tail tasks, so they are registered; the current directory is
+    searched too (as `flask run` does), whatever script started the process."""
+    importlib.import_module("tailapp.demo")
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    for module in filter(None, (m.strip() for m in (settings.get("TASK_MODULES") or "").split(","))):
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # any error in the user's module is reported the same way
+            raise ConfigError(f"TAILAPP_TASK_MODULES: cannot import {module!r}: {type(exc).__name__}: {exc}") from exc

@@ -6,6 +6,7 @@ from celery import Celery, Task
 from flask import Flask
 
 from tailapp import liveness  # noqa: F401 - connects the worker's liveness signals
+from tailapp.config import ConfigError
 
 
 def init_celery(app: Flask) -> Celery:
@@ -33,7 +34,19 @@ def init_celery(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
     )
+    _check_transport(celery)
     celery.set_default()
     celery.flask_app = app  # how worker signal handlers reach the app's Redis
     app.extensions["celery"] = celery
     return celery
+
+
+def _check_transport(celery: Celery) -> None:
+    """Load the broker's transport now (it connects to nothing): a broken install fails at start, in one
+    line, instead of on the first job as if the broker were down."""
+    try:
+        celery.connection_for_write().transport  # noqa: B018 - the property imports the transport
+    except ImportError as exc:
+        raise ConfigError(f"the Celery broker transport for {celery.conf.broker_url.split(':')[0]}:// cannot load "
+                          f"({exc}): the install is incomplete; reinstall tailapp with its dependencies "
+                          "(pip install tailapp)") from None

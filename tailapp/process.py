@@ -61,8 +61,8 @@ def execute(argv: list[str], out: TextIO, *, cwd: str | None, env: Mapping[str, 
         finished = _pump(fd, out, None if timeout is None else time.monotonic() + timeout)
     finally:
         _stop(proc, fd, use_pty, watcher)
-    if watcher is not None and watcher.cancelled.is_set():
-        raise supervisor.JobCancelled()  # the supervisor killed it; do not report that as a failure
+    if watcher is not None:
+        watcher.raise_if_cancelled()  # the supervisor killed it; do not report that as a failure
     if not finished:
         out.write(f"\n\x1b[31m\u25a0 Timed out after {timeout:g} s: stopped the command.\x1b[0m\n")
         return None

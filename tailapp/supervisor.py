@@ -47,6 +47,8 @@ class Supervisor:
         self.store = store
         self.job_id = job_id
         self.cancelled = threading.Event()
+        self._interrupted = False  # JobCancelled sent to the task already: it must arrive once
+        self._interrupt_lock = threading.Lock()
         self._stop = threading.Event()
         self._groups: set[int] = set()
         self._task_thread = threading.current_thread()
@@ -62,6 +64,17 @@ class Supervisor:
 
     def untrack(self, pgid: int) -> None:
         self._groups.discard(pgid)
+
+    def raise_if_cancelled(self) -> None:
+        """Raise JobCancelled in the task, unless the cancel already interrupted it (or is about to)."""
+        if self.cancelled.is_set() and self._claim_interrupt():
+            raise JobCancelled()
+
+    def _claim_interrupt(self) -> bool:
+        """True for the first caller only: the one that delivers JobCancelled to the task."""
+        with self._interrupt_lock:
+            first, self._interrupted = not self._interrupted, True
+            return first
 
     # -- lifecycle ----------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -99,10 +112,12 @@ class Supervisor:
     def _cancel(self) -> None:
         self.cancelled.set()
         self._kill_groups()
-        if self._task_greenlet is not None:
+        if self._task_greenlet is None and self._task_thread is threading.main_thread():
+            signal.pthread_kill(self._task_thread.ident, CANCEL_SIGNAL)  # its handler claims the interrupt
+        elif not self._claim_interrupt():
+            return  # the task saw its command killed and raised JobCancelled itself
+        elif self._task_greenlet is not None:
             self._task_greenlet.kill(JobCancelled, block=False)
-        elif self._task_thread is threading.main_thread():
-            signal.pthread_kill(self._task_thread.ident, CANCEL_SIGNAL)
         else:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._task_thread.ident),
                                                        ctypes.py_object(JobCancelled))
@@ -118,8 +133,7 @@ class Supervisor:
         return signal.signal(CANCEL_SIGNAL, self._on_signal)
 
     def _on_signal(self, signum, frame) -> None:
-        if self.cancelled.is_set():
-            raise JobCancelled()
+        self.raise_if_cancelled()
 
 
 def _gevent_task():

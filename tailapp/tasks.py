@@ -73,13 +73,25 @@ def tail_task(fn: Callable | None = None, *, name: str | None = None, title: str
     return decorate(fn) if fn is not None else decorate
 
 
+class JobEnded(Exception):
+    """Raised to Celery when a job did not succeed, so the worker's log does not call it `succeeded`.
+
+    Celery logs an exception listed in the task's `throws` at INFO, in one line, without a traceback.
+    """
+
+
 def register(spec: TailTask, **options):
     """Wrap `spec` in a Celery task named `tailapp.<name>` and list it in the registry."""
 
-    @shared_task(name=f"tailapp.{spec.name}", bind=True, **options)
+    @shared_task(name=f"tailapp.{spec.name}", bind=True, throws=(JobEnded,), **options)
     def celery_task(self, **params):
         # Started through Celery directly, the id is a dashed UUID; job ids are its 32 hex digits.
-        return run_job(spec, self.request.id.replace("-", ""), params)
+        job_id = self.request.id.replace("-", "")
+        code = run_job(spec, job_id, params)
+        job = jobs.get(_runtime().store, job_id)
+        if job is not None and job["state"] != p.SUCCEEDED:
+            raise JobEnded(f"job {job['state']}" + (f": {job['error']}" if job["error"] else ""))
+        return code
 
     spec.celery_task = celery_task
     REGISTRY[spec.name] = spec

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask, current_app, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from werkzeug.exceptions import HTTPException, NotFound
 from wtforms.validators import ValidationError
 
-from tailapp import api, codec, events, views
+from tailapp import api, codec, events, vendor, views
 from tailapp.auth import init_auth
 from tailapp.metrics import init_metrics
 from tailapp.relay import Relay
 from tailapp.store import connect
 
-ROOT = Path(__file__).resolve().parent.parent
-VENDOR_PACKAGES = ("socket.io-client", "ansi_up")  # the npm packages the browser may load
 MAX_SOCKET_PAYLOAD = 4 * 1024 * 1024  # larger Socket.IO packets close the connection
 
 csrf = CSRFProtect()
@@ -49,6 +45,10 @@ def init_web(app: Flask) -> None:
                           replay_chunk=settings["REPLAY_CHUNK"], ignore_queue=bool(settings["MESSAGE_QUEUE"]),
                           max_subscriptions=settings["MAX_SUBSCRIPTIONS"])
     init_metrics(app)
+    if vendor.missing():
+        app.logger.error("browser packages missing from %s (%s): job pages will not work; run "
+                         "`python -m tailapp.vendor` in a checkout, or reinstall tailapp",
+                         vendor.VENDOR_DIR, ", ".join(vendor.missing()))
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
@@ -80,11 +80,10 @@ def _guard_api():
 
 
 def _vendor(filename: str):
-    """Front-end packages from node_modules (installed by npm from the lockfile)."""
-    package = filename.split("/", 1)[0]
-    if package not in VENDOR_PACKAGES:
+    """The browser packages listed in tailapp.vendor.FILES, copied into the package when it was built."""
+    if filename not in vendor.FILES:
         raise NotFound()
-    return send_from_directory(ROOT / "node_modules", filename, max_age=3600)
+    return send_from_directory(vendor.VENDOR_DIR, filename, max_age=3600)
 
 
 def _wants_json() -> bool:

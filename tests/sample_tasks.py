@@ -82,3 +82,10 @@ def overtime(seconds: float = 30) -> int:
     print("working")
     time.sleep(seconds)
     return 0
+
+
+@tail_task
+def long_command(seconds: float = 60) -> int:
+    """Run a child process that sleeps: a cancel lands inside run()."""
+    print("starting the command")
+    return run([sys.executable, "-u", "-c", f"import time; print('child started'); time.sleep({seconds})"])

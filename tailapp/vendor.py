@@ -1,0 +1,82 @@
+"""The browser packages the viewer loads, copied from npm's node_modules into tailapp/static/vendor.
+
+The copy is made when the package is built (setup.py runs `build` before setuptools collects the package
+data), so an installed wheel needs neither npm nor a checkout at run time. `./dev.sh` runs it after
+`npm ci` for a checkout. The server serves /vendor/<file> from the copy and nothing else.
+
+    python -m tailapp.vendor     # refresh tailapp/static/vendor from the lockfile (runs `npm ci` if needed)
+
+This module imports nothing from tailapp: setup.py loads it before the package is installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+# What the browser imports (see tailapp/static/js), relative to node_modules; the served URL is /vendor/<file>.
+FILES = (
+    "socket.io-client/dist/socket.io.esm.min.js",
+    "socket.io-client/dist/socket.io.esm.min.js.map",
+    "socket.io-client/LICENSE",
+    "ansi_up/ansi_up.js",
+    "ansi_up/LICENSE",
+)
+PACKAGE_DIR = Path(__file__).resolve().parent
+VENDOR_DIR = PACKAGE_DIR / "static" / "vendor"
+
+
+class VendorError(RuntimeError):
+    """The browser packages cannot be put in place; the message says what to install."""
+
+
+def missing(vendor_dir: Path = VENDOR_DIR) -> list[str]:
+    """The browser files not in `vendor_dir`."""
+    return [name for name in FILES if not (vendor_dir / name).is_file()]
+
+
+def build(root: Path, vendor_dir: Path = VENDOR_DIR) -> None:
+    """Copy FILES from `root`/node_modules into `vendor_dir`, running `npm ci` first when it is stale."""
+    modules = root / "node_modules"
+    if _stale(root):
+        _npm_ci(root)
+    absent = [name for name in FILES if not (modules / name).is_file()]
+    if absent:
+        raise VendorError(f"{', '.join(absent)} missing from {modules}: run `npm ci` in {root}")
+    if vendor_dir.exists():
+        shutil.rmtree(vendor_dir)
+    for name in FILES:
+        target = vendor_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(modules / name, target)
+
+
+def _stale(root: Path) -> bool:
+    """Does node_modules lack what package-lock.json lists (npm writes its own copy of the lock there)?"""
+    installed = root / "node_modules" / ".package-lock.json"
+    lock = root / "package-lock.json"
+    return not installed.exists() or (lock.exists() and lock.stat().st_mtime > installed.stat().st_mtime)
+
+
+def _npm_ci(root: Path) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise VendorError("building tailapp needs npm (the browser packages come from the npm registry): "
+                          "install Node.js and npm (Debian: apt-get install nodejs npm), or install a built wheel")
+    argv = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+    if subprocess.run(argv, cwd=root, check=False).returncode != 0:
+        raise VendorError(f"`npm ci` failed in {root}")
+
+
+def main() -> None:
+    try:
+        build(PACKAGE_DIR.parent)
+    except VendorError as exc:
+        sys.exit(f"tailapp: {exc}")
+    print(f"browser packages copied to {VENDOR_DIR}")
+
+
+if __name__ == "__main__":
+    main()
