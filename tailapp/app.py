@@ -42,7 +42,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, serve: bool = True
     else:
         app.extensions["tailapp"] = _runtime(settings)
     init_celery(app)
-    _import_tasks(settings)
+    import_task_modules(settings["TASK_MODULES"])
     commands.register_file(settings["COMMANDS_FILE"])
     if serve:
         from tailapp.web import init_web
@@ -94,13 +94,15 @@ def _redis(url: str, pool_size: int | None, name: str) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-def _import_tasks(settings: dict) -> None:
-    """Import the modules that define tail tasks, so they are registered; the current directory is
-    searched too (as `flask run` does), whatever script started the process."""
+def import_task_modules(names: str | None) -> None:
+    """Import tailapp's demo and the comma-separated modules that define tail tasks, so they are registered.
+
+    The current directory is searched too (as `flask run` does), whatever script started the process.
+    """
     importlib.import_module("tailapp.demo")
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
-    for module in filter(None, (m.strip() for m in (settings.get("TASK_MODULES") or "").split(","))):
+    for module in filter(None, (m.strip() for m in (names or "").split(","))):
         try:
             importlib.import_module(module)
         except Exception as exc:  # any error in the user's module is reported the same way

@@ -31,6 +31,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def port_is_free(host: str, port: int) -> bool:
+    """Could a server listen on host:port now (as a server does, with SO_REUSEADDR)?"""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def remembered_port(data_dir: str | Path) -> int:
+    """The port this data directory's Redis used last time, if it is free; else a new one, remembered."""
+    record = Path(data_dir) / "port"
+    try:
+        port = int(record.read_text())
+    except (OSError, ValueError):
+        port = 0
+    if not port or not port_is_free("127.0.0.1", port):
+        port = free_port()
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        record.write_text(f"{port}\n")
+    return port
+
+
 class EmbeddedRedis:
     """A redis-server child process bound to localhost, with append-only persistence in `data_dir`."""
 
@@ -49,7 +75,8 @@ class EmbeddedRedis:
         args = [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir.resolve()),
                 "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "everysec",
                 "--save", "", "--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning"]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        # A session of its own: a Ctrl-C meant for `tailapp dev` must not stop Redis before dev is done with it.
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, start_new_session=True)
         self._wait_ready(timeout)
         return self
 

@@ -146,7 +146,7 @@ LOST_LINE = "\x1b[31m\u25a0 Job lost: its worker stopped sending heartbeats (kil
 def reap_lost(store: Store, heartbeat_seconds: int) -> list[str]:
     """Mark running jobs whose heartbeat expired as lost, with a last line saying so; return their ids."""
     lost = []
-    for job_id in store.redis.smembers(key.running):
+    for job_id in running_ids(store):
         job = get(store, job_id)
         if job is None or job["state"] != p.RUNNING or store.redis.exists(key.heartbeat(job_id)):
             continue
@@ -154,7 +154,17 @@ def reap_lost(store: Store, heartbeat_seconds: int) -> list[str]:
             continue  # just started: its first heartbeat may not be written yet
         if not store.redis.set(f"{key.heartbeat(job_id)}:reaping", 1, nx=True, ex=60):
             continue  # another server is on it
-        store.append_lines(job_id, [encode_line(now_ms(), LOST_LINE)], before=store.line_count(job_id))
-        finish(store, job_id, p.LOST, None, "worker lost", only_from=(p.RUNNING,))
+        abandon(store, job_id, p.LOST, LOST_LINE, "worker lost")
         lost.append(job_id)
     return lost
+
+
+def running_ids(store: Store) -> set[str]:
+    """Ids of the jobs in state running."""
+    return store.redis.smembers(key.running)
+
+
+def abandon(store: Store, job_id: str, state: str, line: str, error: str) -> dict | None:
+    """End a running job whose worker is gone: a last log line saying why, then the terminal state."""
+    store.append_lines(job_id, [encode_line(now_ms(), line)], before=store.line_count(job_id))
+    return finish(store, job_id, state, None, error, only_from=(p.RUNNING,))
