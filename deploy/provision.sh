@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs tailapp on one Debian 12 host: Redis (AOF, localhost only), the app in
-# /opt/tailapp with its venv and node_modules, and the two systemd services.
+# /opt/tailapp with its venv (its build copies the browser packages from npm into the
+# package), and the two systemd services.
 # Safe to run again: secrets in /etc/tailapp/tailapp.env are kept, everything else
 # is brought to the state below. Vagrant runs it as root from deploy/provision.sh;
 # on another host run `sudo TAILAPP_SRC=/path/to/checkout deploy/provision.sh`.
@@ -45,12 +46,11 @@ install_app() {
     # made here, so they are neither copied nor deleted.
     rsync -a --delete --chown=root:root --chmod=go+rX,go-w \
         --exclude=.git/ --exclude=.venv/ --exclude=venv/ --exclude=node_modules/ \
+        --exclude=/tailapp/static/vendor/ --exclude=/build/ --exclude=/dist/ \
         --exclude=__pycache__/ --exclude='*.egg-info/' "$SRC/" "$APP/"
     [[ -x $APP/.venv/bin/python ]] || python3 -m venv "$APP/.venv"
+    # The build runs `npm ci` and copies the browser packages into tailapp/static/vendor.
     "$APP/.venv/bin/pip" install --quiet --disable-pip-version-check -e "$APP"
-    if [[ -f $APP/package.json ]]; then
-        (cd "$APP" && npm ci --no-audit --no-fund)
-    fi
 }
 
 env_value() {

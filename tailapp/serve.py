@@ -6,6 +6,7 @@ if not monkey.is_module_patched("socket"):
     monkey.patch_all()
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -40,7 +41,13 @@ def main(argv: list[str] | None = None) -> None:
     runtime = start(app)
     gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(_stop, runtime))
     log.info("serving on http://%s:%d", args.host, args.port)
-    socketio.run(app, host=args.host, port=args.port, log_output=False, handler_class=NoDelayHandler)
+    try:
+        socketio.run(app, host=args.host, port=args.port, log_output=False, handler_class=NoDelayHandler)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise SystemExit(f"tailapp: port {args.port} on {args.host} is already in use: stop what uses it, "
+                         "or pick another port with --port (or TAILAPP_PORT)") from None
 
 
 def wsgi():

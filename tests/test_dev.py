@@ -148,3 +148,19 @@ def test_server_without_redis_url_says_what_to_do():
     result = subprocess.run([sys.executable, "server.py"], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env=env)
     assert result.returncode != 0 and "TAILAPP_REDIS_URL is not set" in result.stderr and "tailapp dev" in result.stderr
+
+
+def test_server_and_worker_say_in_one_line_why_they_cannot_start(stack):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        server = subprocess.run([sys.executable, "server.py", "--port", str(port)], cwd=ROOT, capture_output=True,
+                                text=True, timeout=60, env={**stack.env, "TAILAPP_TASK_MODULES": ""})
+    worker = subprocess.run([sys.executable, "-m", "celery", "-A", "tailapp.celery", "worker"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60,
+                            env={**stack.env, "TAILAPP_TASK_MODULES": "tests.no_such_module"})
+    assert server.returncode != 0 and "Traceback" not in server.stderr
+    assert f"tailapp: port {port} on 127.0.0.1 is already in use" in server.stderr.splitlines()[-1]
+    assert worker.returncode != 0 and "Traceback" not in worker.stderr, worker.stderr
+    assert "tailapp: TAILAPP_TASK_MODULES: cannot import 'tests.no_such_module'" in worker.stderr

@@ -9,16 +9,18 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
+from tailapp import vendor
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 FAST = {"interval": 0.0}
-ROOT = Path(__file__).resolve().parent.parent
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-if not (ROOT / "node_modules" / "ansi_up").exists():
-    pytest.fail("node_modules is missing: run `npm ci` first (the server serves /vendor/ from it)", pytrace=False)
+if vendor.missing():
+    pytest.fail("browser packages missing from tailapp/static/vendor: run `./dev.sh test` or "
+                "`npm ci && python -m tailapp.vendor`", pytrace=False)
 
 
 @pytest.fixture(scope="module")
