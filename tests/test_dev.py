@@ -13,19 +13,7 @@ import psutil
 import requests
 
 from tailapp.embedded import free_port
-from tests.conftest import ROOT
-
-
-def wait_until(check, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError
+from tests.conftest import ROOT, Stack
 
 
 def test_dev_runs_everything_and_stops_cleanly(tmp_path):
@@ -36,12 +24,13 @@ def test_dev_runs_everything_and_stops_cleanly(tmp_path):
                            stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: requests.get(f"{url}/api/tasks", timeout=1).ok, 60)
+        Stack.wait(lambda: requests.get(f"{url}/api/tasks", timeout=1).ok, "the server", 60)
         children = psutil.Process(dev.pid).children(recursive=True)
         assert any("redis-server" in " ".join(c.cmdline()) for c in children)
         job = requests.post(f"{url}/api/jobs", json={"task": "demo", "params": {"lines": 5, "interval": 0}},
                             timeout=5).json()
-        wait_until(lambda: requests.get(f"{url}/api/jobs/{job['id']}", timeout=1).json()["state"] == "succeeded", 60)
+        Stack.wait(lambda: requests.get(f"{url}/api/jobs/{job['id']}", timeout=1).json()["state"] == "succeeded",
+                   "the job to succeed", 60)
         redis_dir = tmp_path / "var" / "redis"
         assert (redis_dir / "appendonlydir").exists() or list(redis_dir.glob("*.aof"))  # persistence on
     finally:
@@ -84,7 +73,8 @@ def test_dev_stops_a_running_job_as_cancelled_and_keeps_its_redis_port(tmp_path)
     try:
         redis_line = next(line for line in lines if line.startswith("embedded Redis on"))
         job = requests.post(f"{url}/api/jobs", json={"task": "napper"}, timeout=5).json()
-        wait_until(lambda: requests.get(f"{url}/api/jobs/{job['id']}/log", timeout=1).text.startswith("nap 0"), 30)
+        Stack.wait(lambda: requests.get(f"{url}/api/jobs/{job['id']}/log", timeout=1).text.startswith("nap 0"),
+                   "the job's first line", 30)
     finally:
         took, output = stop_dev(dev)
     assert dev.returncode == 0 and took < 8, (took, output)
@@ -128,7 +118,7 @@ def test_dev_uses_the_configured_redis_and_starts_none(stack, tmp_path):
     dev = subprocess.Popen([sys.executable, "-m", "tailapp.cli", "dev", "--port", str(port)], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/api/tasks", timeout=1).ok, 60)
+        Stack.wait(lambda: requests.get(f"http://127.0.0.1:{port}/api/tasks", timeout=1).ok, "the server", 60)
         children = psutil.Process(dev.pid).children(recursive=True)
         assert not any("redis-server" in " ".join(c.cmdline()) for c in children)
     finally:

@@ -26,7 +26,7 @@ import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tailapp.embedded import free_port
-from tests.conftest import ROOT, stop_process
+from tests.conftest import ROOT, Stack, stop_process
 from tests.test_viewer import CHROMIUM, CHROMIUM_ARGS
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -73,18 +73,6 @@ def exported(line: str, env: dict) -> dict:
     shown = subprocess.run(["bash", "-c", f"{line}\nenv -0"], env=env, check=True, capture_output=True).stdout
     values = dict(item.split("=", 1) for item in shown.decode().split("\0") if "=" in item)
     return {k: v for k, v in values.items() if k.startswith("TAILAPP_")}
-
-
-def wait(check, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"timed out waiting for {what}")
 
 
 def timed_run(argv: list[str], cwd: Path, env: dict) -> tuple[float, str]:
@@ -137,7 +125,7 @@ def test_readme_production_commands_run_a_job_end_to_end(checkout):
                 pytest.fail(f"the README's production block has a command this test does not know: {command}")
         token, url = env["TAILAPP_AUTH_TOKEN"], f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Bearer {token}"}
-        wait(lambda: requests.get(f"{url}/healthz", timeout=2).json()["workers"] >= 1, "a worker on /healthz")
+        Stack.wait(lambda: requests.get(f"{url}/healthz", timeout=2).json()["workers"] >= 1, "a worker on /healthz", 60)
         started = requests.post(f"{url}/api/jobs", json={"task": "demo", "params": {"lines": 40, "interval": 0.01}},
                                 headers=auth, timeout=10)
         assert started.status_code == 201, started.text
@@ -183,7 +171,7 @@ def test_wheel_installs_and_runs_away_from_the_checkout(checkout):
                                capture_output=True, text=True, check=True).stdout
         assert "site-packages" in where and str(src) not in where, where
         url = f"http://127.0.0.1:{port}"
-        wait(lambda: requests.get(f"{url}/healthz", timeout=2).json()["workers"] >= 1, "tailapp dev's worker")
+        Stack.wait(lambda: requests.get(f"{url}/healthz", timeout=2).json()["workers"] >= 1, "tailapp dev's worker", 60)
         job = requests.post(f"{url}/api/jobs", json={"task": "demo", "params": {"lines": 10, "interval": 0}},
                             timeout=10).json()
         watch_in_chromium(url, job["id"], "Build succeeded")
