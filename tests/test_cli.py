@@ -30,7 +30,9 @@ def test_tail_follows_a_running_job_to_the_end_and_returns_its_code(stack):
 
 def test_tail_from_skips_lines_and_resumes_across_a_server_restart(stack):
     job_id = stack.start_job("slow_exit", code=0, lines=25, interval=0.2)
-    tail = subprocess.Popen([TAILAPP, "tail", job_id, "--from", "2", "--url", stack.url], stdout=subprocess.PIPE)
+    # Unbuffered: a buffered readline() may read past the first line, and communicate() would not see that.
+    tail = subprocess.Popen([TAILAPP, "tail", job_id, "--from", "2", "--url", stack.url], stdout=subprocess.PIPE,
+                            bufsize=0)
     try:
         first = tail.stdout.readline()
         stack.restart_server()
