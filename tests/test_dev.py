@@ -154,3 +154,17 @@ def test_server_and_worker_say_in_one_line_why_they_cannot_start(stack):
     assert f"tailapp: port {port} on 127.0.0.1 is already in use" in server.stderr.splitlines()[-1]
     assert worker.returncode != 0 and "Traceback" not in worker.stderr, worker.stderr
     assert "tailapp: TAILAPP_TASK_MODULES: cannot import 'tests.no_such_module'" in worker.stderr
+
+
+def test_a_broken_install_is_named_at_start_not_blamed_on_the_broker(stack, tmp_path):
+    # What a venv without kombu's Redis extra looked like: `packaging` cannot be imported.
+    (tmp_path / "packaging").mkdir()
+    (tmp_path / "packaging" / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'packaging'\", name='packaging')\n")
+    env = {**stack.env, "PYTHONPATH": str(tmp_path)}
+    for argv in ([sys.executable, "server.py", "--port", str(free_port())],
+                 [sys.executable, "-m", "celery", "-A", "tailapp.celery", "worker"]):
+        result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+        assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+        assert "cannot load (No module named 'packaging'): the install is incomplete" in result.stderr
+        assert "unreachable" not in result.stderr
