@@ -4,6 +4,9 @@ The copy is made when the package is built (setup.py runs `build` before setupto
 data), so an installed wheel needs neither npm nor a checkout at run time. `./dev.sh` runs it after
 `npm ci` for a checkout. The server serves /vendor/<file> from the copy and nothing else.
 
+The copies lie flat in one folder that git keeps (its README): a folder made during the build would be
+a package setuptools did not find when it read the configuration, and it warns about that.
+
     python -m tailapp.vendor     # refresh tailapp/static/vendor from the lockfile (runs `npm ci` if needed)
 
 This module imports nothing from tailapp: setup.py loads it before the package is installed.
@@ -32,9 +35,14 @@ class VendorError(RuntimeError):
     """The browser packages cannot be put in place; the message says what to install."""
 
 
+def flat(name: str) -> str:
+    """The copy's file name in the vendor folder: its node_modules path with "/" as "__"."""
+    return name.replace("/", "__")
+
+
 def missing(vendor_dir: Path = VENDOR_DIR) -> list[str]:
     """The browser files not in `vendor_dir`."""
-    return [name for name in FILES if not (vendor_dir / name).is_file()]
+    return [name for name in FILES if not (vendor_dir / flat(name)).is_file()]
 
 
 def build(root: Path, vendor_dir: Path = VENDOR_DIR) -> None:
@@ -45,12 +53,11 @@ def build(root: Path, vendor_dir: Path = VENDOR_DIR) -> None:
     absent = [name for name in FILES if not (modules / name).is_file()]
     if absent:
         raise VendorError(f"{', '.join(absent)} missing from {modules}: run `npm ci` in {root}")
-    if vendor_dir.exists():
-        shutil.rmtree(vendor_dir)
+    vendor_dir.mkdir(parents=True, exist_ok=True)
+    for old in vendor_dir.glob("*__*"):
+        old.unlink()
     for name in FILES:
-        target = vendor_dir / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(modules / name, target)
+        shutil.copyfile(modules / name, vendor_dir / flat(name))
 
 
 def _stale(root: Path) -> bool:

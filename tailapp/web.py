@@ -83,7 +83,7 @@ def _vendor(filename: str):
     """The browser packages listed in tailapp.vendor.FILES, copied into the package when it was built."""
     if filename not in vendor.FILES:
         raise NotFound()
-    return send_from_directory(vendor.VENDOR_DIR, filename, max_age=3600)
+    return send_from_directory(vendor.VENDOR_DIR, vendor.flat(filename), max_age=3600)
 
 
 def _wants_json() -> bool:
