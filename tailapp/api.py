@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import redis
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from kombu.exceptions import OperationalError
 
-from tailapp import jobs
+from tailapp import compare, jobs
 from tailapp import protocol as p
 from tailapp.params import ParamError, validate
 from tailapp.tasks import REGISTRY
@@ -114,6 +116,50 @@ def restart_job(job_id: str):
     old = load_job(job_id)
     job = start_job(old["task"], old["params"])
     return jsonify(id=job["id"], url=url_for("views.job_page", job_id=job["id"]), job=job), 201
+
+
+MAX_COMPARE_LINES = 500_000
+
+
+def off_loop(fn, *args):
+    """Run CPU-bound work in a native thread when serving under gevent, so the event loop (every viewer's
+    socket) keeps going meanwhile instead of stopping for the whole computation."""
+    if "gevent" in sys.modules:
+        from gevent import get_hub, monkey
+
+        if monkey.is_module_patched("threading"):
+            return get_hub().threadpool.apply(fn, args)
+    return fn(*args)
+
+
+class NoBaseline(ApiError):
+    """The task has no earlier successful run to compare a job with."""
+
+
+def comparison(job_id: str, other_id: str | None) -> dict:
+    """The diff from another run's log (default: the task's previous successful run) to this job's."""
+    job = load_job(job_id)
+    if other_id:
+        other = load_job(other_id)
+    else:
+        other = jobs.previous_success(_store(), job)
+        if other is None:
+            raise NoBaseline(404, f"no earlier successful run of {job['task']} to compare with")
+    if max(job["lines"], other["lines"]) > MAX_COMPARE_LINES:
+        raise ApiError(413, f"logs of more than {MAX_COMPARE_LINES:,} lines are not compared here")
+    try:
+        normalise = compare.normaliser(current_app.config["COMPARE_FILE"])
+    except compare.CompareError as exc:
+        raise ApiError(500, str(exc)) from None
+    store = _store()
+    result = off_loop(compare.diff, jobs.texts(store, other["id"], MAX_COMPARE_LINES),
+                      jobs.texts(store, job["id"], MAX_COMPARE_LINES), normalise)
+    return {"job": job, "other": other, "ignored": normalise.names, **result}
+
+
+@bp.get("/jobs/<job_id>/compare")
+def compare_job(job_id: str):
+    return jsonify(comparison(job_id, request.args.get("with")))
 
 
 @bp.get("/jobs/<job_id>/log")

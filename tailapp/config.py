@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "MESSAGE_QUEUE": None,  # a Socket.IO message queue URL, only needed for emits from outside servers
     "TASK_MODULES": "",  # comma-separated modules with more tail tasks, imported by servers and workers
     "COMMANDS_FILE": None,  # TOML file of allowlisted command jobs; None: ./tailapp.toml when it exists
+    "COMPARE_FILE": None,  # TOML file of rules for comparing runs (see tailapp/compare.py); None: built-ins
 }
 
 class ConfigError(RuntimeError):

@@ -70,6 +70,26 @@ def recent(store: Store, limit: int) -> list[dict]:
     return [job for job in found if job is not None]
 
 
+def previous_success(store: Store, job: dict, scan: int = 500) -> dict | None:
+    """The newest succeeded job of the same task created before `job` (among the `scan` jobs before it)."""
+    for job_id in store.job_ids_before(job["created_at"], scan):
+        other = get(store, job_id)
+        if other is not None and other["task"] == job["task"] and other["state"] == p.SUCCEEDED:
+            return other
+    return None
+
+
+def texts(store: Store, job_id: str, limit: int, chunk: int = 20_000) -> list[str]:
+    """The first `limit` lines of a job's log (Redis or archive)."""
+    out: list[str] = []
+    while len(out) < limit:
+        page, _ = store.read_lines(job_id, len(out), min(chunk, limit - len(out)))
+        if not page:
+            break
+        out += page
+    return out
+
+
 def start(store: Store, job_id: str) -> dict | None:
     """queued -> running; None when the job may not start (cancelled, unknown)."""
     fields = store.set_fields(job_id, {"state": p.RUNNING, "started_at": now_ms()}, only_from=(p.QUEUED,))

@@ -127,6 +127,10 @@ class Store:
     def recent_job_ids(self, limit: int) -> list[str]:
         return self.redis.zrevrange(key.jobs, 0, limit - 1)
 
+    def job_ids_before(self, created_at: int, limit: int) -> list[str]:
+        """Ids of jobs created before `created_at`, newest first."""
+        return self.redis.zrevrangebyscore(key.jobs, f"({created_at}", "-inf", start=0, num=limit)
+
     def read_lines(self, job_id: str, after: int, count: int) -> tuple[list[str], list[int]]:
         """Lines with seq in (after, after + count], as texts and times; from the archive once out of Redis."""
         elements = self.redis.lrange(key.lines(job_id), after, after + count - 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from tailapp import jobs
-from tailapp.api import ApiError, load_job, start_job
+from tailapp.api import ApiError, NoBaseline, comparison, load_job, start_job
 from tailapp.tasks import REGISTRY
 
 bp = Blueprint("views", __name__)
@@ -45,3 +45,13 @@ def start():
 @bp.get("/jobs/<job_id>")
 def job_page(job_id: str):
     return render_template("job.html", job=load_job(job_id))
+
+
+@bp.get("/jobs/<job_id>/compare")
+def compare_page(job_id: str):
+    """This job's log against another run's (default: the task's previous successful run)."""
+    try:
+        result = comparison(job_id, request.args.get("with"))
+    except NoBaseline as exc:
+        return render_template("compare.html", job=load_job(job_id), other=None, hunks=[], message=exc.message)
+    return render_template("compare.html", **result)

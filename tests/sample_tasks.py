@@ -89,3 +89,17 @@ def long_command(seconds: float = 60) -> int:
     """Run a child process that sleeps: a cancel lands inside run()."""
     print("starting the command")
     return run([sys.executable, "-u", "-c", f"import time; print('child started'); time.sleep({seconds})"])
+
+
+@tail_task
+def report(result: str = "ok", fail: bool = False) -> int:
+    """A build report whose times, ids, paths and counters change on every run; `result` is the real news."""
+    import tempfile
+    import uuid
+
+    started = time.time()
+    print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} build {uuid.uuid4()} in {tempfile.mkdtemp()}")
+    for n in range(1, 6):
+        print(f"[{n}/5] step {n} done in {time.time() - started:.3f}s, {n * 20}% ({os.getpid() * n} bytes)")
+    print(f"result: {result}")
+    return 1 if fail else 0
