@@ -6,12 +6,13 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from tailapp import jobs
 from tailapp import protocol as p
-from tailapp.params import ParamError, validate
+from tailapp.params import ParamError, split_secrets, validate
 from tailapp.tasks import REGISTRY
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_LOG_PAGE = 100_000
+SECRET_PARAMS_SECONDS = 24 * 3600  # a job queued longer than this fails: its secret parameters are gone
 
 
 class ApiError(Exception):
@@ -43,9 +44,12 @@ def start_job(task_name: object, raw_params: object, *, from_form: bool = False)
         params = validate(spec.params, {} if raw_params is None else raw_params, from_form=from_form)
     except ParamError as exc:
         raise ApiError(400, str(exc)) from None
-    job = jobs.create(_store(), spec.name, params)
+    shown, secret = split_secrets(spec.params, params)
+    job = jobs.create(_store(), spec.name, shown)
+    if secret:
+        _store().stash_secrets(job["id"], secret, SECRET_PARAMS_SECONDS)
     try:
-        spec.celery_task.apply_async(kwargs=params, task_id=job["id"])
+        spec.celery_task.apply_async(kwargs=shown, task_id=job["id"])
     except Exception as exc:  # noqa: BLE001 - the broker is down: say so, and leave no job hanging
         current_app.logger.error("could not queue job %s: %s", job["id"], exc)
         jobs.finish(_store(), job["id"], p.FAILED, None, "could not queue the job: the broker is unreachable")
@@ -98,6 +102,9 @@ def delete_job(job_id: str):
 @bp.post("/jobs/<job_id>/restart")
 def restart_job(job_id: str):
     old = load_job(job_id)
+    spec = REGISTRY.get(old["task"])
+    if spec is not None and any(p.get("secret") for p in spec.params):
+        raise ApiError(409, "this job has secret parameters, which are not kept: start it again with them")
     job = start_job(old["task"], old["params"])
     return jsonify(id=job["id"], url=url_for("views.job_page", job_id=job["id"]), job=job), 201
 
