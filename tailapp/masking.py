@@ -21,8 +21,15 @@ MAX_FIELD_CHARS = 500  # a text field of a job (error, progress message) is clip
 MAX_PASSES = 8  # overwrite tricks that keep reassembling a secret after this many passes: the whole line goes
 
 # What the viewer drops (tailapp/static/js/ansi.js, CONTROL): escape sequences and C0 controls but \t, \n, \r.
+C0 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$)|\x1b[PX^_][^\x1b]*(?:\x1b\\|$)"
-                    r"|\x1b[ -/]*[0-~]?|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+                    r"|\x1b[ -/]*[0-~]?|" + C0)
+# Terminals read a malformed or unsupported escape in other ways; a secret is masked for each of them:
+# the viewer's; one that takes ESC and one more character and ends CSI at an intermediate; one that prints
+# all but ESC and intermediates.
+ESCAPES = (ESCAPE,
+           re.compile(r"\x1b\[[0-?]*[ $]*(?:[^0-? $]|$)|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\?|$)|\x1b[^\[\]]?|" + C0),
+           re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[ -/]*|" + C0))
 NOT_PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # what makes a line render otherwise than its text
 
 
@@ -76,17 +83,19 @@ class Masker:
 
     def _hits(self, line: str) -> set[int]:
         """Indices in `line` of the characters that make up a secret in one of its renderings."""
-        if not self._may_reveal(line):
-            return set()
-        printed = _printed(line)  # (index, char) of each character outside escapes, "\r" and "\b" included
-        hits = self._find([cell for cell in printed if cell[1] not in "\r\x08"])
-        for screen in _screens(printed):
-            hits |= self._find(screen)
+        hits: set[int] = set()
+        for escape in ESCAPES:
+            if not self._may_reveal(line, escape):
+                continue
+            printed = _printed(line, escape)  # (index, char) of each character outside escapes, "\r", "\b" too
+            hits |= self._find([cell for cell in printed if cell[1] not in "\r\x08"])
+            for screen in _screens(printed):
+                hits |= self._find(screen)
         return hits
 
-    def _may_reveal(self, line: str) -> bool:
+    def _may_reveal(self, line: str, escape: re.Pattern) -> bool:
         """A quick check on strings: whether a rendering of `line` can show a secret."""
-        plain = ESCAPE.sub("", line)
+        plain = escape.sub("", line)
         if self.pattern.search(plain.replace("\r", "")):
             return True
         if "\x08" in line:
@@ -105,10 +114,10 @@ class Masker:
         return {cells[k][0] for m in self.pattern.finditer(text) for k in range(m.start(), m.end())}
 
 
-def _printed(line: str) -> list[tuple[int, str]]:
+def _printed(line: str, escape: re.Pattern = ESCAPE) -> list[tuple[int, str]]:
     """Each character of `line` outside escape sequences, with its index ("\\r" and "\\b" kept)."""
     out, pos = [], 0
-    for m in ESCAPE.finditer(line):
+    for m in escape.finditer(line):
         out.extend((i, line[i]) for i in range(pos, m.start()))
         if m.group() == "\x08":
             out.append((m.start(), "\x08"))
@@ -118,7 +127,7 @@ def _printed(line: str) -> list[tuple[int, str]]:
 
 
 def _screens(printed: list[tuple[int, str]]) -> Iterator[list[tuple[int, str]]]:
-    """What a terminal shows of the line before each carriage return and at its end, as (index, char) cells."""
+    """What a terminal shows of the line before each \\r and \\b and at its end, as (index, char) cells."""
     screen: list[tuple[int, str]] = []
     col = 0
     for cell in printed:
@@ -126,6 +135,7 @@ def _screens(printed: list[tuple[int, str]]) -> Iterator[list[tuple[int, str]]]:
             yield screen
             col = 0
         elif cell[1] == "\x08":
+            yield screen  # what the next characters overwrite was on screen until then
             col = max(col - 1, 0)
         else:
             screen[col:col + 1] = [cell]

@@ -69,6 +69,19 @@ def leaky() -> int:
     return 0
 
 
+@tail_task(secrets=["SAMPLE_TOKEN"])
+def leaky_fields() -> int:
+    """Leak secrets every way but a plain print: a section title, progress, colours, overwrites, a PEM key, an error."""
+    token, pem = os.environ["SAMPLE_TOKEN"], os.environ["SAMPLE_PEM"]
+    with section(f"Deploy with {token}"):
+        print(pem, end="")
+        print(f"grep: {token[:4]}\x1b[01;31m{token[4:9]}\x1b[m{token[9:]}")  # a highlighted match
+        print(f"{'x' * 4}{token[4:]}\r{token[:4]}")  # a terminal shows the token whole
+        print(f"{token[:3]}x\b{token[3:]}")  # so does this one
+        progress(0.5, f"pushing with {token}")
+    raise ValueError(f"login failed for {token} with key\n{pem}")
+
+
 @tail_task
 def boom(message: str = "kaboom") -> int:
     """Raise an exception after one line."""
