@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Literal
 
-from tailapp import JobFailed, progress, run, section, tail_task
+from tailapp import JobFailed, Secret, progress, run, section, tail_task
 
 log = logging.getLogger("sample")
 
@@ -80,6 +80,17 @@ def leaky_fields() -> int:
         print(f"{token[:3]}x\b{token[3:]}")  # so does this one
         progress(0.5, f"pushing with {token}")
     raise ValueError(f"login failed for {token} with key\n{pem}")
+
+
+@tail_task
+def login(user: str, password: Secret, realm: Secret = "default-realm", wait: float = 0.0) -> int:
+    """Use secret parameters: print them, and fail saying one."""
+    time.sleep(wait)
+    print(f"logging in {user} with {password} to {realm}")
+    print(f"password length {len(password)}")
+    if password.startswith("wrong"):
+        raise JobFailed(f"password {password} refused")
+    return 0
 
 
 @tail_task
