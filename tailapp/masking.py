@@ -169,8 +169,5 @@ class MaskedStore:
     def set_fields(self, job_id: str, fields: dict, only_from: tuple[str, ...] = ()) -> dict | None:
         return self._store.set_fields(job_id, self.masker.value(fields), only_from)
 
-    def create_job(self, job_id: str, fields: dict, created_at: int) -> None:
-        self._store.create_job(job_id, self.masker.value(fields), created_at)
-
     def __getattr__(self, name: str):
         return getattr(self._store, name)
