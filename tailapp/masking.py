@@ -34,12 +34,13 @@ NOT_PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # what makes a line render 
 
 
 def secret_values(values: Iterable[str]) -> list[str]:
-    """The values to look for: each value, and each line of a multi-line one, long enough to be a secret."""
+    """The values to look for, long enough to be secrets: each value, each of its lines, and it on one line."""
     found = set()
     for value in values:
         if not value:
             continue
         found.add(value)
+        found.add(" ".join(value.split()))  # as progress() and one-line messages write it
         found.update(line.strip("\r") for line in value.split("\n"))
     return sorted((v for v in found if len(v) >= MIN_SECRET_CHARS), key=len, reverse=True)
 

@@ -95,6 +95,7 @@ def test_a_multi_line_secret_is_masked_line_by_line_and_whole():
     assert [masker.mask(line) for line in SAMPLE_PEM.splitlines()] == [MASK] * 4
     assert masker.mask(f"key: {SAMPLE_PEM}end") == f"key: {MASK}end"
     assert masker.mask(PEM_LINES[1][:20] + "\x1b[1m" + PEM_LINES[1][20:]) == MASK + "\x1b[1m"
+    assert masker.mask("progress: " + " ".join(SAMPLE_PEM.split())) == f"progress: {MASK}"
 
 
 def test_short_values_are_not_secrets():
