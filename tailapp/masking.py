@@ -31,6 +31,7 @@ ESCAPES = (ESCAPE,
            re.compile(r"\x1b\[[0-?]*[ $]*(?:[^0-? $]|$)|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\?|$)|\x1b[^\[\]]?|" + C0),
            re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[ -/]*|" + C0))
 NOT_PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # what makes a line render otherwise than its text
+SGR = re.compile(r"\x1b\[[0-9;]*m")  # colours: every reading of escapes agrees on them
 
 
 def secret_values(values: Iterable[str]) -> list[str]:
@@ -60,8 +61,10 @@ class Masker:
         if self.pattern is None:
             return text
         text = self.pattern.sub(MASK, text)
-        if not NOT_PLAIN.search(text):
+        if not NOT_PLAIN.search(text):  # most lines: shown as they are written
             return text
+        if "\n" not in text:  # a log line
+            return self._mask_rendered(text)
         return "\n".join(self._mask_rendered(line) for line in text.split("\n"))
 
     def value(self, value: object) -> object:
@@ -75,6 +78,9 @@ class Masker:
         return value
 
     def _mask_rendered(self, line: str) -> str:
+        plain = SGR.sub("", line)
+        if not NOT_PLAIN.search(plain) and not self.pattern.search(plain):
+            return line  # coloured text without a secret across its colours: most lines with escapes
         for _ in range(MAX_PASSES):
             hits = self._hits(line)
             if not hits:
@@ -85,7 +91,8 @@ class Masker:
     def _hits(self, line: str) -> set[int]:
         """Indices in `line` of the characters that make up a secret in one of its renderings."""
         hits: set[int] = set()
-        for escape in ESCAPES:
+        colours_only = not NOT_PLAIN.search(SGR.sub("", line).replace("\r", ""))
+        for escape in (ESCAPE,) if colours_only else ESCAPES:  # the common case: coloured text, progress bars
             if not self._may_reveal(line, escape):
                 continue
             printed = _printed(line, escape)  # (index, char) of each character outside escapes, "\r", "\b" too
