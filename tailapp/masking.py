@@ -5,9 +5,11 @@ would see it: written whole, split by escape sequences (an SGR colour code in th
 `\\r` or backspace overwriting earlier characters, or spread over several lines (each line of a multi-line
 value, such as a PEM key, is a secret of its own).
 
-The seam is the worker's store (`MaskedStore`): log lines are masked by the writer (before long lines are
-cut, so a cut cannot split a secret) and job fields (`error`, `progress`, `params`) by the store wrapper
-(before they are clipped, so a clip cannot leave half a secret).
+The seam is the worker's store for a job (`MaskedStore`, built in tasks.run_job with the job's `Masker`):
+log lines are masked by the writer with the store's masker (before long lines are cut, so a cut cannot
+split a secret) and the job fields it writes (`error`, `progress`, states) by the store itself (before they
+are clipped, so a clip cannot leave half a secret). Secret parameters never reach the job's `params`
+(params.split_secrets).
 """
 
 from __future__ import annotations

@@ -14,7 +14,10 @@ import pytest
 import redis
 import requests
 
+from tailapp import jobs
+from tailapp.embedded import EmbeddedRedis
 from tailapp.params import Param, ParamError, Secret, describe, public, split_secrets, validate
+from tailapp.store import Store
 
 PASSWORD = "pw-5c0ffee-d1sc0"
 REALM = "realm-9e8d7c6b"
@@ -166,3 +169,16 @@ def test_the_form_asks_for_a_secret_with_a_password_input(stack):
     listed = next(t for t in requests.get(f"{stack.url}/api/tasks", timeout=5).json()["tasks"] if t["name"] == "login")
     assert [(p["name"], p.get("secret", False), p["default"]) for p in listed["params"]] == [
         ("user", False, None), ("password", True, None), ("realm", True, None), ("wait", False, 0.0)]
+
+
+def test_secret_parameters_of_a_job_cancelled_while_queued_are_dropped(tmp_path):
+    server = EmbeddedRedis(tmp_path / "redis", appendonly=False).start()
+    try:
+        store = Store(redis.Redis.from_url(server.url, decode_responses=True))
+        job = jobs.create(store, "login", {"user": "ann", "password": "***"})
+        store.stash_secrets(job["id"], {"password": PASSWORD}, 60)
+        assert jobs.cancel(store, job)["state"] == "cancelled"
+        assert store.take_secrets(job["id"]) is None
+        store.redis.close()
+    finally:
+        server.stop()
