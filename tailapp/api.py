@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from tailapp import jobs
 from tailapp import protocol as p
-from tailapp.params import ParamError, split_secrets, validate
+from tailapp.params import ParamError, is_secret, split_secrets, validate
 from tailapp.tasks import REGISTRY
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -103,7 +103,7 @@ def delete_job(job_id: str):
 def restart_job(job_id: str):
     old = load_job(job_id)
     spec = REGISTRY.get(old["task"])
-    if spec is not None and any(p.get("secret") for p in spec.params):
+    if spec is not None and any(map(is_secret, spec.params)):
         raise ApiError(409, "this job has secret parameters, which are not kept: start it again with them")
     job = start_job(old["task"], old["params"])
     return jsonify(id=job["id"], url=url_for("views.job_page", job_id=job["id"]), job=job), 201

@@ -62,6 +62,7 @@ def _spec(name: str, hint: Any, default: Any) -> dict:
 
 
 def is_secret(spec: dict) -> bool:
+    """Whether a parameter spec is a secret one."""
     return bool(spec.get("secret"))
 
 

@@ -22,7 +22,7 @@ from tailapp import jobs
 from tailapp import protocol as p
 from tailapp.capture import capture
 from tailapp.masking import MASK, MaskedStore, Masker
-from tailapp.params import describe, public, split_secrets
+from tailapp.params import describe, is_secret, public, split_secrets
 from tailapp.supervisor import JobCancelled, Supervisor
 from tailapp.writer import LogWriter
 
@@ -136,7 +136,7 @@ def _retrying(action, seconds: float = 60.0):
 
 def _with_secrets(store, spec: TailTask, job_id: str, params: dict) -> tuple[dict, str | None]:
     """The parameters with their secret values put back (kept apart while queued); or an error saying why not."""
-    secret_names = [s["name"] for s in spec.params if s.get("secret")]
+    secret_names = [s["name"] for s in spec.params if is_secret(s)]
     if not secret_names:
         return params, None
     kept = store.take_secrets(job_id) or {}
