@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["JobFailed", "Param", "celery", "create_app", "init_app", "progress", "run", "section", "tail_task"]
+__all__ = ["JobFailed", "Param", "Secret", "celery", "create_app", "init_app", "progress", "run", "section",
+           "tail_task"]
 
 _LAZY = {
     "create_app": "tailapp.app",
@@ -18,6 +19,7 @@ _LAZY = {
     "tail_task": "tailapp.tasks",
     "JobFailed": "tailapp.tasks",
     "Param": "tailapp.params",
+    "Secret": "tailapp.params",
     "run": "tailapp.process",
     "section": "tailapp.markers",
     "progress": "tailapp.markers",

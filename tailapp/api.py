@@ -10,12 +10,13 @@ from kombu.exceptions import OperationalError
 
 from tailapp import compare, jobs
 from tailapp import protocol as p
-from tailapp.params import ParamError, validate
+from tailapp.params import ParamError, is_secret, split_secrets, validate
 from tailapp.tasks import REGISTRY
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_LOG_PAGE = 100_000
+SECRET_PARAMS_SECONDS = 24 * 3600  # a job queued longer than this fails: its secret parameters are gone
 
 
 class ApiError(Exception):
@@ -47,9 +48,12 @@ def start_job(task_name: object, raw_params: object, *, from_form: bool = False)
         params = validate(spec.params, {} if raw_params is None else raw_params, from_form=from_form)
     except ParamError as exc:
         raise ApiError(400, str(exc)) from None
-    job = jobs.create(_store(), spec.name, params)
+    shown, secret = split_secrets(spec.params, params)
+    job = jobs.create(_store(), spec.name, shown)
+    if secret:
+        _store().stash_secrets(job["id"], secret, SECRET_PARAMS_SECONDS)
     try:
-        spec.celery_task.apply_async(kwargs=params, task_id=job["id"])
+        spec.celery_task.apply_async(kwargs=shown, task_id=job["id"])
     except BROKER_DOWN as exc:
         _not_queued(job, exc, 503, "could not queue the job: the broker is unreachable")
     except ImportError as exc:
@@ -114,6 +118,9 @@ def delete_job(job_id: str):
 @bp.post("/jobs/<job_id>/restart")
 def restart_job(job_id: str):
     old = load_job(job_id)
+    spec = REGISTRY.get(old["task"])
+    if spec is not None and any(map(is_secret, spec.params)):
+        raise ApiError(409, "this job has secret parameters, which are not kept: start it again with them")
     job = start_job(old["task"], old["params"])
     return jsonify(id=job["id"], url=url_for("views.job_page", job_id=job["id"]), job=job), 201
 

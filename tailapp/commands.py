@@ -1,8 +1,9 @@
 """Command jobs: named commands an operator allows in a TOML file, each registered as a tail task.
 
 Nothing but these commands can run. A parameter reaches a command only as a whole argv element (a
-`{name}` placeholder) or as an environment variable, never spliced into a string or a shell line.
-docs/COMMANDS.md describes the file.
+`{name}` placeholder) or as an environment variable, never spliced into a string or a shell line; it is a
+value, never an option (no leading `-` unless allowed), and a `path` stays inside its directory. A command
+gets a clean environment, not the worker's. docs/COMMANDS.md describes the file.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ from tailapp.tasks import REGISTRY, JobFailed, TailTask, register
 DEFAULT_FILE = "tailapp.toml"
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-COMMAND_KEYS = {"title", "description", "argv", "shell", "cwd", "env", "timeout", "pty", "secrets", "params"}
-PARAM_KEYS = {"type", "default", "choices", "min", "max", "help", "env"}
-PARAM_TYPES = ("str", "int", "float", "bool", "choice")
+COMMAND_KEYS = {"title", "description", "argv", "shell", "cwd", "env", "pass_env", "timeout", "pty", "secrets",
+                "params"}
+PARAM_KEYS = {"type", "default", "choices", "min", "max", "help", "env", "secret", "allow_dash", "root"}
+PARAM_TYPES = ("str", "int", "float", "bool", "choice", "path")
+# What a command inherits from the worker's environment, besides its `env`, `pass_env` and `secrets`.
+BASE_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR")
 
 
 class CommandsError(ConfigError):
@@ -46,9 +50,11 @@ class Command:
     env: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None
     pty: bool = True
+    pass_env: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
     params: list[dict] = field(default_factory=list)
     param_env: dict[str, str] = field(default_factory=dict)  # parameter name -> environment variable
+    roots: dict[str, str] = field(default_factory=dict)  # path parameter name -> the directory it stays in
 
     def command_line(self, values: dict) -> list[str]:
         """The argv to run, each `{name}` element replaced by that parameter's value."""
@@ -57,13 +63,27 @@ class Command:
         return [_text(values[el[1:-1]]) if _placeholder(el) else el for el in self.argv]
 
     def environment(self, values: dict) -> dict[str, str]:
-        """The worker's environment, then the declared `env`, then parameters given as variables."""
+        """A clean environment (BASE_ENV, LC_*, `pass_env`, `secrets`), then `env`, then parameters as variables."""
+        names = {*BASE_ENV, *self.pass_env, *self.secrets}
+        inherited = {k: v for k, v in os.environ.items() if k in names or k.startswith("LC_")}
         extra = {var: _text(values[name]) for name, var in self.param_env.items()}
-        return {**os.environ, **self.env, **extra}
+        return {"PATH": os.defpath, **inherited, **self.env, **extra}
+
+    def resolve_paths(self, values: dict) -> dict:
+        """Path parameters as absolute paths inside their directories (symlinks followed); raises JobFailed."""
+        resolved = dict(values)
+        for name, root in self.roots.items():
+            base = Path(root).resolve()
+            target = (base / values[name]).resolve()
+            if target != base and base not in target.parents:
+                raise JobFailed(f"parameter {name!r} leads out of {root}")
+            resolved[name] = str(target)
+        return resolved
 
 
 def run_command(command: Command, **values) -> int:
     """Run a command job: the output goes to the job's log; returns the exit code."""
+    values = command.resolve_paths(values)
     argv = command.command_line(values)
     out = capture.current() or sys.stdout
     out.write(f"\x1b[2m$ {command.shell if command.shell is not None else shlex.join(argv)}\x1b[0m\n")
@@ -123,20 +143,22 @@ def _command(where: str, name: str, raw: object) -> Command:
                       description=_string(where, table, "description"), argv=_strings(where, table, "argv"),
                       shell=_string(where, table, "shell"), cwd=_string(where, table, "cwd"), env=_env(where, table),
                       timeout=_timeout(where, table), pty=_bool(where, table, "pty", True),
-                      secrets=_secrets(where, table))
+                      pass_env=_names(where, table, "pass_env"), secrets=_names(where, table, "secrets"))
     if command.argv == []:
         raise CommandsError(f"{where}: argv must not be empty")
     for param_name, param in _table(table.get("params", {}), f"{where}.params").items():
-        spec, var = _param(f"{where}.params.{param_name}", param_name, param)
+        spec, var, root = _param(f"{where}.params.{param_name}", param_name, param)
         command.params.append(spec)
         if var:
             command.param_env[param_name] = var
+        if root:
+            command.roots[param_name] = root
     _check_placement(where, command)
     return command
 
 
-def _param(where: str, name: str, raw: object) -> tuple[dict, str | None]:
-    """The protocol's parameter spec and the environment variable it goes to, if any."""
+def _param(where: str, name: str, raw: object) -> tuple[dict, str | None, str | None]:
+    """The protocol's parameter spec, the environment variable it goes to and the directory of a path."""
     table = _table(raw, where)
     _known_keys(where, table, PARAM_KEYS)
     kind = table.get("type", "str")
@@ -148,7 +170,13 @@ def _param(where: str, name: str, raw: object) -> tuple[dict, str | None]:
     if choices is not None and (not isinstance(choices, list) or not choices):
         raise CommandsError(f"{where}: choices must be a non-empty list")
     spec = {"name": name, "type": kind, "default": table.get("default"), "required": "default" not in table,
-            "min": table.get("min"), "max": table.get("max"), "choices": choices, "help": table.get("help", "")}
+            "min": table.get("min"), "max": table.get("max"), "choices": choices, "help": table.get("help", ""),
+            "allow_dash": _bool(where, table, "allow_dash", False)}
+    if _bool(where, table, "secret", False):
+        if kind != "str" or "env" not in table:
+            raise CommandsError(f"{where}: a secret is a str passed as env (argv is visible to every local user)")
+        spec["secret"] = True
+    root = _root(where, table, kind)
     if "default" in table:
         try:
             validate([spec], {name: table["default"]})
@@ -157,7 +185,16 @@ def _param(where: str, name: str, raw: object) -> tuple[dict, str | None]:
     var = _string(where, table, "env")
     if var is not None and not ENV_NAME.fullmatch(var):
         raise CommandsError(f"{where}: env must be an environment variable name")
-    return spec, var
+    return spec, var, root
+
+
+def _root(where: str, table: dict, kind: str) -> str | None:
+    root = _string(where, table, "root")
+    if (kind == "path") != (root is not None):
+        raise CommandsError(f"{where}: root (the directory a path stays in) goes with type = \"path\", and it needs it")
+    if root is not None and not Path(root).is_absolute():
+        raise CommandsError(f"{where}: root must be an absolute directory")
+    return root
 
 
 def _check_placement(where: str, command: Command) -> None:
@@ -165,6 +202,9 @@ def _check_placement(where: str, command: Command) -> None:
     placed = {el[1:-1] for el in command.argv or () if _placeholder(el)}
     for name in sorted(placed - names):
         raise CommandsError(f"{where}: argv has {{{name}}} but there is no parameter {name!r}")
+    for spec in command.params:
+        if spec.get("secret") and spec["name"] in placed:
+            raise CommandsError(f"{where}: secret parameter {spec['name']!r} goes as env, not in argv")
     for el in command.argv or ():
         if not _placeholder(el) and any(f"{{{name}}}" in el for name in names):
             raise CommandsError(f"{where}: a placeholder must be a whole argv element, not part of {el!r}")
@@ -231,9 +271,9 @@ def _timeout(where: str, table: dict) -> float | None:
     return value
 
 
-def _secrets(where: str, table: dict) -> list[str]:
-    secrets = _strings(where, table, "secrets") or []
-    for name in secrets:
+def _names(where: str, table: dict, key: str) -> list[str]:
+    names = _strings(where, table, key) or []
+    for name in names:
         if not ENV_NAME.fullmatch(name):
-            raise CommandsError(f"{where}: secrets are environment variable names, not {name!r}")
-    return secrets
+            raise CommandsError(f"{where}: {key} are environment variable names, not {name!r}")
+    return names

@@ -154,6 +154,7 @@ def cancel(store: Store, job: dict) -> dict:
     if job["state"] == p.QUEUED:
         ended = finish(store, job["id"], p.CANCELLED, None, "cancelled before it started", only_from=(p.QUEUED,))
         if ended is not None:
+            store.redis.delete(key.secrets(job["id"]))  # its worker will never take them
             return ended
     # Running (or it started just now): the worker's supervisor sees the flag within a fraction of a second.
     store.redis.set(key.cancel(job["id"]), 1, ex=CANCEL_FLAG_SECONDS)

@@ -34,7 +34,7 @@ def section(title: str) -> Iterator[None]:
 def progress(fraction: float, message: str = "") -> None:
     """Report how far the job is (0 to 1, and what it is doing): a marker line and the job's `progress`."""
     fraction = min(max(float(fraction), 0.0), 1.0)
-    message = _one_line(message)[:200]
+    message = _one_line(message)  # clipped where it is stored, once masked: a clip must not halve a secret
     _line(f"{PROGRESS_MARKER}{round(fraction, 4):g} {message}".rstrip())
     writer = capture.current()
     if isinstance(writer, LogWriter):

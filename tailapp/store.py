@@ -38,6 +38,10 @@ class key:  # noqa: N801 - used as a namespace: key.lines(job_id)
     def cancel(job_id: str) -> str:
         return f"{PREFIX}cancel:{job_id}"
 
+    @staticmethod
+    def secrets(job_id: str) -> str:
+        return f"{PREFIX}secrets:{job_id}"
+
     jobs = f"{PREFIX}jobs"  # sorted set of job ids by created_at
     running = f"{PREFIX}running"  # set of running job ids, for the lost-job check
     workers = f"{PREFIX}workers"  # sorted set of live Celery workers, scored by when they expire
@@ -153,9 +157,22 @@ class Store:
 
     def delete_job(self, job_id: str) -> None:
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(key.job(job_id), key.lines(job_id), key.heartbeat(job_id), key.cancel(job_id))
+            pipe.delete(key.job(job_id), key.lines(job_id), key.heartbeat(job_id), key.cancel(job_id),
+                        key.secrets(job_id))
             pipe.zrem(key.jobs, job_id)
             pipe.execute()
+
+    def stash_secrets(self, job_id: str, values: dict, seconds: int) -> None:
+        """Keep a queued job's secret parameters for its worker, outside the job hash and the Celery message."""
+        self.redis.set(key.secrets(job_id), json.dumps(values), ex=seconds)
+
+    def take_secrets(self, job_id: str) -> dict | None:
+        """A job's secret parameters, deleted as they are read; None when there are none (or they expired)."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.get(key.secrets(job_id))
+            pipe.delete(key.secrets(job_id))
+            raw, _ = pipe.execute()
+        return None if raw is None else json.loads(raw)
 
     def line_count(self, job_id: str) -> int:
         return int(self.redis.llen(key.lines(job_id)))

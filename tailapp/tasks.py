@@ -21,7 +21,8 @@ from flask import current_app, has_app_context
 from tailapp import jobs
 from tailapp import protocol as p
 from tailapp.capture import capture
-from tailapp.params import describe
+from tailapp.masking import MASK, MaskedStore, Masker
+from tailapp.params import describe, is_secret, public, split_secrets
 from tailapp.supervisor import JobCancelled, Supervisor
 from tailapp.writer import LogWriter
 
@@ -45,7 +46,8 @@ class TailTask:
     command: object = None  # the commands.Command of a command job, None for Python tasks
 
     def info(self) -> dict:
-        return {"name": self.name, "title": self.title, "description": self.description, "params": self.params}
+        return {"name": self.name, "title": self.title, "description": self.description,
+                "params": [public(spec) for spec in self.params]}
 
 
 class JobFailed(Exception):
@@ -111,15 +113,17 @@ def _runtime():
 def run_job(spec: TailTask, job_id: str, params: dict) -> int | None:
     """Run one job: mark it running, capture its output, record how it ended. Returns the exit code."""
     runtime = _runtime()
-    store = runtime.store
-    if jobs.get(store, job_id) is None:  # started straight through Celery, not through the API
-        jobs.create(store, spec.name, params, job_id)
-    if jobs.start(store, job_id) is None:
+    if jobs.get(runtime.store, job_id) is None:  # started straight through Celery, not through the API
+        jobs.create(runtime.store, spec.name, split_secrets(spec.params, params)[0], job_id)
+    if jobs.start(runtime.store, job_id) is None:
         return None  # cancelled while queued, or already over
-    writer = _writer(runtime.settings, store, job_id, spec)
+    params, missing = _with_secrets(runtime.store, spec, job_id, params)
+    # From here on, everything the job writes (lines and fields) goes through the job's masker.
+    store = MaskedStore(runtime.store, _masker(runtime.settings, spec, params))
+    writer = _writer(runtime.settings, store, job_id)
     try:
         with Supervisor(store, job_id).watching():
-            state, code, error = _call(spec, params, writer)
+            state, code, error = _call(spec, params, writer) if not missing else (p.FAILED, None, missing)
     except JobCancelled:  # landed outside the task function, as it returned
         state, code, error = _cancelled(writer)
     try:
@@ -142,12 +146,29 @@ def _retrying(action, seconds: float = 60.0):
             time.sleep(0.5)
 
 
-def _writer(settings: dict, store, job_id: str, spec: TailTask) -> LogWriter:
-    """The job's log writer, masking the values of the configured and the task's secret variables."""
-    names = [n.strip() for n in settings["SECRET_ENV"].split(",") if n.strip()]
-    names += spec.secret_env
+def _with_secrets(store, spec: TailTask, job_id: str, params: dict) -> tuple[dict, str | None]:
+    """The parameters with their secret values put back (kept apart while queued); or an error saying why not."""
+    secret_names = [s["name"] for s in spec.params if is_secret(s)]
+    if not secret_names:
+        return params, None
+    kept = store.take_secrets(job_id) or {}
+    params = {**params, **kept}
+    if any(params.get(name) == MASK for name in secret_names if name not in kept):
+        return params, "its secret parameters expired before it started: start it again"
+    return params, None
+
+
+def _masker(settings: dict, spec: TailTask, params: dict) -> Masker:
+    """What the job masks: the configured and the task's secret variables, and its secret parameters."""
+    names = [n.strip() for n in settings["SECRET_ENV"].split(",") if n.strip()] + spec.secret_env
+    values = [os.environ.get(n, "") for n in names]
+    return Masker(values + [str(v) for v in split_secrets(spec.params, params)[1].values()])
+
+
+def _writer(settings: dict, store: MaskedStore, job_id: str) -> LogWriter:
+    """The job's log writer, masking with the store's masker."""
     return LogWriter(store, job_id, max_line_chars=settings["MAX_LINE_BYTES"],
-                     max_pending=settings["WRITER_MAX_PENDING"], secrets=[os.environ.get(n, "") for n in names],
+                     max_pending=settings["WRITER_MAX_PENDING"], masker=store.masker,
                      max_log_chars=settings["MAX_LOG_BYTES"], tail_chars=settings["LOG_TAIL_BYTES"])
 
 
@@ -161,11 +182,11 @@ def _call(spec: TailTask, params: dict, writer: LogWriter) -> tuple[str, int, st
     except SoftTimeLimitExceeded:
         writer.note(TIME_LIMIT_LINE)
         return p.FAILED, 124, "time limit exceeded"
-    except JobFailed as exc:
-        return p.FAILED, exc.exit_code, str(exc)[:500]
+    except JobFailed as exc:  # the store masks the error, then clips it
+        return p.FAILED, exc.exit_code, str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure of user code ends the job as failed
         writer.write(traceback.format_exc())
-        return p.FAILED, 1, f"{type(exc).__name__}: {exc}"[:500]
+        return p.FAILED, 1, f"{type(exc).__name__}: {exc}"
     code = result if isinstance(result, int) and not isinstance(result, bool) else 0
     if code:
         return p.FAILED, code, f"exited with code {code}"

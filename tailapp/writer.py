@@ -7,28 +7,19 @@ once, and a fast producer gets large batches without any timer.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
 
 import redis
 
+from tailapp.masking import Masker
 from tailapp.store import MAX_LINES_PER_CALL, Store, encode_line
 
 CUT_MARKER = " \u21a9"  # ends each piece of a line that was split for being too long
-MASK = "***"
-MIN_SECRET_CHARS = 4  # shorter values would mask ordinary words
 TRUNCATED_LINE = ("\x1b[33m\u2702 log truncated at {limit}: further output is dropped; "
                   "the last {tail} are kept and shown at the end\x1b[0m")
 TAIL_LINE = "\x1b[33m\u2702 {omitted} lines omitted; the last {kept} lines of output follow\x1b[0m"
-
-
-def secret_pattern(secrets: Iterable[str]) -> re.Pattern | None:
-    """One regex matching any of the secret values (longest first), or None."""
-    values = sorted({s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, values))) if values else None
 
 
 def human_size(n: int) -> str:
@@ -43,7 +34,7 @@ class LogWriter:
     """A text stream whose lines go to a job's backlog and channel, with seq and timestamp."""
 
     def __init__(self, store: Store, job_id: str, *, max_line_chars: int = 64 * 1024,
-                 max_pending: int = 50_000, retry_seconds: float = 60.0, secrets: Iterable[str] = (),
+                 max_pending: int = 50_000, retry_seconds: float = 60.0, masker: Masker | None = None,
                  max_log_chars: int = 100 * 1024 * 1024, tail_chars: int = 1024 * 1024):
         self.store = store
         self.job_id = job_id
@@ -52,7 +43,7 @@ class LogWriter:
         self.retry_seconds = retry_seconds
         self.max_log_chars = max_log_chars
         self.tail_chars = tail_chars
-        self._mask = secret_pattern(secrets)
+        self.masker = masker or Masker()
         self._size = 0  # characters of log written so far
         self._tail: deque[tuple[str, int]] | None = None  # once truncated: (element, size) of the last output
         self._tail_size = 0
@@ -123,8 +114,8 @@ class LogWriter:
     # -- producer side ------------------------------------------------------------------------------
     def _push(self, lines: list[str]) -> None:
         ms = int(time.time() * 1000)
-        if self._mask is not None:  # whole lines only, so a secret written in two parts is still caught
-            lines = [self._mask.sub(MASK, line) for line in lines]
+        if self.masker:  # whole lines, before they are cut: a secret written in two parts is still caught
+            lines = [self.masker.mask(line) for line in lines]
         if any(len(line) > self.max_line_chars for line in lines):
             lines = [piece for line in lines for piece in self._cut(line)]
         elements = [encode_line(ms, line) for line in lines]

@@ -19,6 +19,11 @@ from tests.viewer import Viewer
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_TOKEN = "tok-7d1f0c9e2b"  # a declared secret of tests.sample_tasks.leaky
 SAMPLE_SECRET_KEY = "key-a83b55e0c4"  # masked because TAILAPP_SECRET_ENV lists TAILAPP_SECRET_KEY
+SAMPLE_PEM = """-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB
+QyNTUxOQAAACDzpGl0c2FzZWNyZXRrZXlmb3J0ZXN0aW5nb25seQ
+-----END OPENSSH PRIVATE KEY-----
+"""  # a multi-line secret, masked because the stack's TAILAPP_SECRET_ENV lists SAMPLE_PEM
 TERMINAL = {"succeeded", "failed", "cancelled", "lost"}
 
 
@@ -33,7 +38,8 @@ class Stack:
         self.env = {**os.environ, "TAILAPP_REDIS_URL": self.redis_url, "TAILAPP_DATA_DIR": str(tmp / "data"),
                     "PYTHONUNBUFFERED": "1", "TAILAPP_TASK_MODULES": "tests.sample_tasks",
                     "TAILAPP_COMMANDS_FILE": str(ROOT / "tests" / "commands.toml"),
-                    "SAMPLE_TOKEN": SAMPLE_TOKEN, "TAILAPP_SECRET_KEY": SAMPLE_SECRET_KEY}
+                    "SAMPLE_TOKEN": SAMPLE_TOKEN, "TAILAPP_SECRET_KEY": SAMPLE_SECRET_KEY, "SAMPLE_PEM": SAMPLE_PEM,
+                    "TAILAPP_SECRET_ENV": "TAILAPP_SECRET_KEY,TAILAPP_AUTH_TOKEN,SAMPLE_PEM"}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.worker = self.server = None

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Literal
 
-from tailapp import JobFailed, progress, run, section, tail_task
+from tailapp import JobFailed, Secret, progress, run, section, tail_task
 
 log = logging.getLogger("sample")
 
@@ -66,6 +66,30 @@ def leaky() -> int:
     print(token[5:] + " done")
     log.warning("header Authorization: Bearer %s", token)
     print("key", os.environ["TAILAPP_SECRET_KEY"])
+    return 0
+
+
+@tail_task(secrets=["SAMPLE_TOKEN"])
+def leaky_fields() -> int:
+    """Leak secrets every way but a plain print: a section title, progress, colours, overwrites, a PEM key, an error."""
+    token, pem = os.environ["SAMPLE_TOKEN"], os.environ["SAMPLE_PEM"]
+    with section(f"Deploy with {token}"):
+        print(pem, end="")
+        print(f"grep: {token[:4]}\x1b[01;31m{token[4:9]}\x1b[m{token[9:]}")  # a highlighted match
+        print(f"{'x' * 4}{token[4:]}\r{token[:4]}")  # a terminal shows the token whole
+        print(f"{token[:3]}x\b{token[3:]}")  # so does this one
+        progress(0.5, f"pushing with {token}")
+    raise ValueError(f"login failed for {token} with key\n{pem}")
+
+
+@tail_task
+def login(user: str, password: Secret, realm: Secret = "default-realm", wait: float = 0.0) -> int:
+    """Use secret parameters: print them, and fail saying one."""
+    time.sleep(wait)
+    print(f"logging in {user} with {password} to {realm}")
+    print(f"password length {len(password)}")
+    if password.startswith("wrong"):
+        raise JobFailed(f"password {password} refused")
     return 0
 
 

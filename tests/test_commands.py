@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,3 +98,53 @@ def _cmdline(proc: Path) -> str:
     except OSError:
         return ""
 
+
+
+def _refused(stack, task: str, params: dict) -> str:
+    response = requests.post(f"{stack.url}/api/jobs", json={"task": task, "params": params}, timeout=5)
+    assert response.status_code == 400, response.text
+    return response.json()["error"]
+
+
+def test_a_parameter_is_a_value_never_an_option(stack, tmp_path):
+    target = tmp_path / "written"
+    assert _refused(stack, "gitlog", {"ref": f"--output={target}"}) == (
+        "parameter 'ref' must not start with '-' (it would be read as an option)")
+    assert not target.exists()
+    job = stack.wait_job(stack.start_job("gitlog", ref="HEAD"))
+    assert job["state"] == "succeeded" and len(log_lines(stack, job["id"])) == 2
+
+
+def test_line_breaks_and_controls_cannot_forge_log_lines(stack):
+    for word in ("ok\n::group::forged", "ok\r\x1b[32mBuild succeeded", "a\x00b", "ok\u2028next"):
+        assert _refused(stack, "echo", {"word": word}) == (
+            "parameter 'word' must not contain control characters or line breaks")
+
+
+def test_choices_are_type_strict(stack):
+    for look_alike in (True, 1.0, "1"):
+        assert _refused(stack, "pick", {"n": look_alike}) == "parameter 'n' must be one of 1, 2, 3"
+    job = stack.wait_job(stack.start_job("pick", n=2))
+    assert log_lines(stack, job["id"])[1:] == ["[2]"]
+
+
+def test_a_path_stays_in_its_directory(stack):
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        inside = Path(tmp) / "notes.txt"
+        inside.write_text("inside\n")
+        (Path(tmp) / "escape").symlink_to("/etc/hostname")
+        for path in ("../etc/hostname", "/etc/hostname", f"{Path(tmp).name}/../../etc/hostname", ""):
+            assert _refused(stack, "show", {"file": path}) == "parameter 'file' must be a relative path without '..'"
+        job = stack.wait_job(stack.start_job("show", file=str(inside.relative_to("/tmp"))))
+        assert job["state"] == "succeeded" and log_lines(stack, job["id"])[1:] == ["inside"]
+        job = stack.wait_job(stack.start_job("show", file=f"{Path(tmp).name}/escape"))
+        assert (job["state"], job["error"]) == ("failed", "parameter 'file' leads out of /tmp")
+        assert log_lines(stack, job["id"]) == []
+
+
+def test_a_command_gets_a_clean_environment(stack):
+    job = stack.wait_job(stack.start_job("environ"))
+    env = dict(line.split("=", 1) for line in log_lines(stack, job["id"])[1:])
+    assert {"PATH", "HOME", "FIXED", "PYTHONUNBUFFERED", "SAMPLE_TOKEN"} <= set(env)
+    assert env["SAMPLE_TOKEN"] == "***" and env["FIXED"] == "yes"
+    assert not [name for name in env if name.startswith("TAILAPP_") or name == "SAMPLE_PEM"]

@@ -10,6 +10,7 @@ import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tailapp import vendor
+from tests.conftest import SAMPLE_PEM, SAMPLE_TOKEN
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -277,3 +278,32 @@ def test_progress_shows_on_job_page_and_in_job_list(stack, page):
     page.fill("#search-input", "step 2 of")  # found in the marker's text; the drawn row is marked whole
     expect(page.locator("#search-count")).to_have_text("1 of 1")
     expect(page.locator(".log .row.progress-line.match")).to_have_count(1)
+
+
+def test_a_secret_parameter_is_typed_into_a_password_field_and_never_shown(stack, page):
+    password = "pw-browser-4f2a"
+    page.goto(stack.url)
+    page.select_option("#task-select", "login")
+    page.fill("#p-login-user", "ann")
+    expect(page.locator("#p-login-password")).to_have_attribute("type", "password")
+    page.fill("#p-login-password", password)  # the realm is left empty: its (secret) default applies
+    page.click("#start-btn")
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]+$"))
+    page.wait_for_function("window.tailapp")
+    expect(page.locator("#job-badge")).to_have_text("succeeded", timeout=20_000)
+    wait_lines(page, 2)
+    expect(row(page, 1)).to_contain_text("logging in ann with *** to ***")
+    assert password not in page.content() and "default-realm" not in page.content()
+
+
+def test_the_viewer_shows_no_secret_of_a_leaking_job(stack, page):
+    """Section title, PEM key, a highlighted and an overwritten token, progress and error, as drawn."""
+    job_id = stack.start_job("leaky_fields")
+    stack.wait_job(job_id)
+    open_job(page, stack, job_id)
+    expect(page.locator("#job-badge")).to_have_text("failed", timeout=20_000)
+    wait_lines(page, 10)
+    shown = page.evaluate("document.body.innerText")
+    assert "Deploy with ***" in shown and "***" in shown
+    leaked = [s for s in (SAMPLE_TOKEN, *SAMPLE_PEM.splitlines()[1:3]) if s in shown or s in page.content()]
+    assert not leaked

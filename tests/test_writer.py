@@ -7,6 +7,7 @@ import redis
 
 from tailapp import jobs
 from tailapp.embedded import EmbeddedRedis
+from tailapp.masking import Masker
 from tailapp.store import Store, key
 from tailapp.writer import CUT_MARKER, LogWriter
 
@@ -60,7 +61,7 @@ def test_fast_producer_gets_batches_and_every_line_in_order(store):
 
 def test_secrets_masked_even_when_written_in_two_parts(store):
     job_id = new_job(store)
-    writer = LogWriter(store, job_id, secrets=["hunter2-token", "abc", ""])
+    writer = LogWriter(store, job_id, masker=Masker(["hunter2-token", "abc", ""]))
     writer.write("token=hunter2")
     writer.write("-token ok\n")
     writer.write("abc stays: too short to be a secret\n")

@@ -24,6 +24,7 @@ class Viewer:
         self.seqs: list[int] = []  # every seq received, in order of arrival
         self.texts: dict[int, str] = {}
         self.events: list[tuple] = []  # ("lines", first, last) / ("job", state), in order
+        self.jobs: list[dict] = []  # every job object received
         self.last = 0
         self.done = threading.Event()
         self.resyncs = 0
@@ -78,6 +79,7 @@ class Viewer:
         self.client.emit("subscribe", {"job": message["job"], "after": self.last}, namespace=NS)
 
     def _on_job(self, job: dict) -> None:
+        self.jobs.append(job)
         self.events.append(("job", job["state"]))
         if job["state"] in ("succeeded", "failed", "cancelled", "lost"):
             self.done.set()
