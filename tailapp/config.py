@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "JOB_LIST_LIMIT": 50,
     "MAX_JOB_SECONDS": 6 * 3600,  # hard time limit of a job; Celery's visibility timeout is above it
     "CORS_ALLOWED_ORIGINS": None,  # None: same origin only
+    "ALLOWED_HOSTS": None,  # comma-separated names requests may use (`.example.com`: and subdomains; `*`: any)
     "AUTH_TOKEN": None,  # set: pages, API and Socket.IO need it (login page, or Authorization: Bearer)
     "ALLOW_PUBLIC": False,  # true: serve a non-local interface without AUTH_TOKEN
     "MAX_SUBSCRIPTIONS": 50,  # jobs one Socket.IO connection may follow at once

@@ -11,6 +11,7 @@ from wtforms.validators import ValidationError
 
 from tailapp import api, codec, events, views
 from tailapp.auth import init_auth
+from tailapp.hosts import HostCheck
 from tailapp.metrics import init_metrics
 from tailapp.relay import Relay
 from tailapp.store import connect
@@ -49,6 +50,7 @@ def init_web(app: Flask) -> None:
                           replay_chunk=settings["REPLAY_CHUNK"], ignore_queue=bool(settings["MESSAGE_QUEUE"]),
                           max_subscriptions=settings["MAX_SUBSCRIPTIONS"])
     init_metrics(app)
+    app.wsgi_app = HostCheck(app.wsgi_app, settings)  # outermost: Socket.IO's handshake is checked too
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
