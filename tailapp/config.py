@@ -30,6 +30,13 @@ DEFAULTS: dict[str, Any] = {
     "ALLOWED_HOSTS": None,  # comma-separated names requests may use (`.example.com`: and subdomains; `*`: any)
     "AUTH_TOKEN": None,  # set: pages, API and Socket.IO need it (login page, or Authorization: Bearer)
     "ALLOW_PUBLIC": False,  # true: serve a non-local interface without AUTH_TOKEN
+    "USERS_FILE": None,  # TOML file of users with hashed tokens and roles (viewer, operator, admin)
+    "PROXY_USER_HEADER": None,  # e.g. X-Remote-User: the signed-in user, set by an authenticating proxy
+    "PROXY_DEFAULT_ROLE": "viewer",  # role of a proxy-authenticated user the users file does not list
+    "TRUSTED_PROXIES": "127.0.0.1,::1",  # addresses (or networks) whose X-Forwarded-* and user header count
+    "COOKIE_SECURE": False,  # true: the session cookie is always Secure (it is anyway when served over TLS)
+    "SESSION_DAYS": 7,  # a sign-in lasts this long
+    "SIGNIN_FAILURES_PER_MINUTE": 60,  # failed sign-ins from all clients; past it every attempt waits
     "MAX_SUBSCRIPTIONS": 50,  # jobs one Socket.IO connection may follow at once
     "MESSAGE_QUEUE": None,  # a Socket.IO message queue URL, only needed for emits from outside servers
     "TASK_MODULES": "",  # comma-separated modules with more tail tasks, imported by servers and workers
