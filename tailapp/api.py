@@ -6,8 +6,10 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from tailapp import jobs
 from tailapp import protocol as p
+from tailapp.auth import current_user
 from tailapp.params import ParamError, validate
 from tailapp.tasks import REGISTRY
+from tailapp.users import User
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -34,8 +36,25 @@ def load_job(job_id: str) -> dict:
     return job
 
 
-def start_job(task_name: object, raw_params: object, *, from_form: bool = False) -> dict:
-    """Validate, store and queue a job; returns the job object. Raises ApiError."""
+def require(role: str, action: str) -> User:
+    """The signed-in user when their role allows `action`; a 403 ApiError otherwise."""
+    user = current_user()
+    if user is None or not user.can(role):
+        who = f"; {user.name} is a {user.role}" if user else ""
+        raise ApiError(403, f"{action} needs the {role} role{who}")
+    return user
+
+
+def via() -> str:
+    """How this request was made, as the job records it: our pages send their CSRF token, the CLI says so."""
+    if request.blueprint == "views" or request.headers.get("X-CSRFToken"):
+        return "ui"
+    return "cli" if request.headers.get("X-Tailapp-Client") == "cli" else "api"
+
+
+def start_job(task_name: object, raw_params: object, *, from_form: bool = False, how: str | None = None) -> dict:
+    """Validate, store and queue a job; returns the job object. Raises ApiError (403 below operator)."""
+    user = require("operator", "starting a job")
     spec = REGISTRY.get(task_name) if isinstance(task_name, str) else None
     if spec is None:
         raise ApiError(400, f"unknown task {task_name!r}" if isinstance(task_name, str) else '"task" must be a string')
@@ -43,7 +62,8 @@ def start_job(task_name: object, raw_params: object, *, from_form: bool = False)
         params = validate(spec.params, {} if raw_params is None else raw_params, from_form=from_form)
     except ParamError as exc:
         raise ApiError(400, str(exc)) from None
-    job = jobs.create(_store(), spec.name, params)
+    job = jobs.create(_store(), spec.name, params, started_by=user.name, started_via=how or via())
+    current_app.logger.info("job %s (%s) started by %s via %s", job["id"], spec.name, user.name, job["started_via"])
     try:
         spec.celery_task.apply_async(kwargs=params, task_id=job["id"])
     except Exception as exc:  # noqa: BLE001 - the broker is down: say so, and leave no job hanging
@@ -80,25 +100,29 @@ def get_job(job_id: str):
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
+    user = require("operator", "cancelling a job")
     job = load_job(job_id)
     if job["state"] in p.TERMINAL:
         raise ApiError(409, f"job already {job['state']}")
-    return jsonify(job=jobs.cancel(_store(), job)), 202
+    current_app.logger.info("job %s cancelled by %s via %s", job_id, user.name, via())
+    return jsonify(job=jobs.cancel(_store(), job, user.name, via())), 202
 
 
 @bp.delete("/jobs/<job_id>")
 def delete_job(job_id: str):
+    user = require("admin", "deleting a job")
     job = load_job(job_id)
     if job["state"] not in p.TERMINAL:
         raise ApiError(409, f"job is {job['state']}: cancel it first")
     jobs.delete(_store(), job_id)
+    current_app.logger.info("job %s (%s) deleted by %s via %s", job_id, job["task"], user.name, via())
     return "", 204
 
 
 @bp.post("/jobs/<job_id>/restart")
 def restart_job(job_id: str):
     old = load_job(job_id)
-    job = start_job(old["task"], old["params"])
+    job = start_job(old["task"], old["params"], how=f"restart-of {job_id}")
     return jsonify(id=job["id"], url=url_for("views.job_page", job_id=job["id"]), job=job), 201
 
 
