@@ -12,7 +12,7 @@ import requests
 import socketio
 from playwright.sync_api import expect
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stop_process
 from tests.test_viewer import browser  # noqa: F401 - the module's Chromium, shared with the viewer tests
 from tests.viewer import NS
 
@@ -46,16 +46,20 @@ def socket_with(url: str, cookie: str) -> socketio.Client:
 @pytest.fixture(scope="module")
 def token_servers(stack):
     """Two servers on the stack's Redis with the same token and secret key (a logout on one ends it on both)."""
-    return [stack.spawn_server(f"server-auth-{n}", {"TAILAPP_AUTH_TOKEN": TOKEN})[1] for n in (1, 2)]
+    servers = [stack.spawn_server(f"server-auth-{n}", {"TAILAPP_AUTH_TOKEN": TOKEN}) for n in (1, 2)]
+    yield [url for _, url in servers]
+    for process, _ in servers:  # other modules count the servers on the stack's Redis
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")
 def guarded(stack):
     """A token server on its own Redis database, so its failure counts touch no other test; 10 failures a minute."""
     url, _ = stack.redis_url.rsplit("/", 1) if stack.redis_url.count("/") > 2 else (stack.redis_url, "")
-    _, server = stack.spawn_server("server-throttled", {"TAILAPP_AUTH_TOKEN": TOKEN, "TAILAPP_REDIS_URL": f"{url}/7",
-                                                        "TAILAPP_SIGNIN_FAILURES_PER_MINUTE": "10"})
-    return server
+    process, server = stack.spawn_server("server-throttled", {
+        "TAILAPP_AUTH_TOKEN": TOKEN, "TAILAPP_REDIS_URL": f"{url}/7", "TAILAPP_SIGNIN_FAILURES_PER_MINUTE": "10"})
+    yield server
+    stop_process(process)
 
 
 def test_wrong_tokens_from_one_client_back_off_and_are_logged(stack, guarded):
@@ -129,9 +133,12 @@ def test_logout_closes_that_sessions_sockets_here_and_on_other_servers(stack, to
 
 def test_rotated_token_ends_old_sessions(stack, token_servers):
     web, _ = sign_in(token_servers[0], TOKEN)
-    _, rotated = stack.spawn_server("server-rotated", {"TAILAPP_AUTH_TOKEN": OTHER_TOKEN})
-    assert requests.get(f"{rotated}/api/jobs", cookies=web.cookies, timeout=5).status_code == 401
-    assert sign_in(rotated, OTHER_TOKEN)[1].status_code == 303
+    process, rotated = stack.spawn_server("server-rotated", {"TAILAPP_AUTH_TOKEN": OTHER_TOKEN})
+    try:
+        assert requests.get(f"{rotated}/api/jobs", cookies=web.cookies, timeout=5).status_code == 401
+        assert sign_in(rotated, OTHER_TOKEN)[1].status_code == 303
+    finally:
+        stop_process(process)
 
 
 def test_session_cookie_is_lax_httponly_and_secure_behind_tls(token_servers):

@@ -7,6 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
+from tests.conftest import stop_process
 from tests.test_viewer import CHROMIUM, CHROMIUM_ARGS
 
 EVIL = "evil.example"
@@ -20,8 +21,9 @@ def port_of(url: str) -> str:
 @pytest.fixture(scope="module")
 def named(stack):
     """A second server that also answers to tail.test."""
-    _, url = stack.spawn_server("server-named", {"TAILAPP_ALLOWED_HOSTS": OWN})
-    return url
+    process, url = stack.spawn_server("server-named", {"TAILAPP_ALLOWED_HOSTS": OWN})
+    yield url
+    stop_process(process)  # other modules count the servers on the stack's Redis
 
 
 @pytest.fixture(scope="module")

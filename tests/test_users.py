@@ -13,7 +13,7 @@ import socketio
 from playwright.sync_api import expect
 from werkzeug.security import generate_password_hash
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stop_process
 from tests.test_auth import sign_in
 from tests.test_cli import TAILAPP
 from tests.test_viewer import browser  # noqa: F401 - the module's Chromium, shared with the viewer tests
@@ -36,12 +36,14 @@ def users_file(path) -> str:
 @pytest.fixture(scope="module")
 def server(stack, tmp_path_factory):
     path = users_file(tmp_path_factory.mktemp("users") / "users.toml")
-    _, url = stack.spawn_server("server-users", {"TAILAPP_USERS_FILE": path, "TAILAPP_AUTH_TOKEN": SHARED,
-                                                 "TAILAPP_PROXY_USER_HEADER": "X-Remote-User"})
-    _, untrusting = stack.spawn_server("server-users-untrusting", {
+    first, url = stack.spawn_server("server-users", {"TAILAPP_USERS_FILE": path, "TAILAPP_AUTH_TOKEN": SHARED,
+                                                     "TAILAPP_PROXY_USER_HEADER": "X-Remote-User"})
+    second, untrusting = stack.spawn_server("server-users-untrusting", {
         "TAILAPP_USERS_FILE": path, "TAILAPP_PROXY_USER_HEADER": "X-Remote-User",
         "TAILAPP_TRUSTED_PROXIES": "192.0.2.1"})
-    return {"url": url, "untrusting": untrusting, "file": path}
+    yield {"url": url, "untrusting": untrusting, "file": path}
+    stop_process(first)  # other modules count the servers on the stack's Redis
+    stop_process(second)
 
 
 def as_user(name: str) -> tuple[str, str]:
