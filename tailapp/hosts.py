@@ -67,7 +67,7 @@ def refusal(environ: dict, allowed: frozenset[str] | None, cors_origins: Iterabl
     if host is not None and not is_allowed(hostname(host), allowed):
         return f"Host {host!r} is not a name of this server (add it to TAILAPP_ALLOWED_HOSTS)"
     origin = environ.get("HTTP_ORIGIN")
-    if origin and origin != "null" and origin not in cors_origins:
+    if origin and origin != "null" and origin not in cors_origins and "*" not in cors_origins:
         netloc = urlsplit(origin).netloc
         if not is_allowed(hostname(netloc) if netloc else None, allowed):
             return f"Origin {origin!r} is not a name of this server (add it to TAILAPP_ALLOWED_HOSTS)"

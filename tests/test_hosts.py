@@ -56,6 +56,7 @@ def test_origin_is_checked_when_sent():
     assert hosts.refusal(environ("127.0.0.1:5000", "null"), allowed) is None
     assert "Origin" in hosts.refusal(environ("127.0.0.1:5000", "http://evil.example:5000"), allowed)
     assert hosts.refusal(environ("127.0.0.1:5000", "http://app.example"), allowed, {"http://app.example"}) is None
+    assert hosts.refusal(environ("127.0.0.1:5000", "http://any.example"), allowed, {"*"}) is None  # CORS: any
 
 
 def test_health_check_and_host_less_requests_pass():
