@@ -73,6 +73,9 @@ def load_accounts(path: str | None) -> dict[str, Account]:
     accounts = {}
     for name, entry in (data.get("users") or {}).items():
         role, token_hash = entry.get("role"), entry.get("token_hash", "")
+        if name in (TOKEN_USER, LOCAL_USER):
+            raise ConfigError(f"TAILAPP_USERS_FILE {path}: {name!r} is reserved (the shared token, no sign-in); "
+                              "pick another name")
         if role not in ROLES:
             raise ConfigError(f"TAILAPP_USERS_FILE {path}: user {name!r} has role {role!r}; "
                               f"use one of {', '.join(ROLES)}")

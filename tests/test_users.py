@@ -13,6 +13,8 @@ import socketio
 from playwright.sync_api import expect
 from werkzeug.security import generate_password_hash
 
+from tailapp.config import ConfigError
+from tailapp.users import load_accounts
 from tests.conftest import ROOT, stop_process
 from tests.test_auth import sign_in
 from tests.test_cli import TAILAPP
@@ -183,3 +185,16 @@ def test_job_page_shows_who_started_and_who_cancelled(stack, server, browser):  
     expect(seen.locator("#cancel-btn")).to_be_hidden()
     expect(seen.locator("#restart-btn")).to_be_hidden()
     viewer.close()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[users.token]\nrole = "admin"\n', "'token' is reserved"),
+    ('[users.eve]\nrole = "admin"\ntoken_hash = "plain-text-token"\n', "token_hash must be a hash"),
+    ("[users]\n", "no [users.<name>] entries"),
+    ("[users.eve\n", "TAILAPP_USERS_FILE"),
+])
+def test_users_file_mistakes_are_named(tmp_path, text, message):
+    path = tmp_path / "users.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_accounts(str(path))
