@@ -36,7 +36,8 @@ def rebinding_browser():
 
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/"), ("GET", "/api/jobs"), ("GET", "/api/tasks"),
-                                              ("POST", "/api/jobs"), ("GET", "/socket.io/?EIO=4&transport=polling")])
+                                              ("POST", "/api/jobs"), ("GET", "/socket.io/?EIO=4&transport=polling"),
+                                              ("GET", "/socket.io/?EIO=4&transport=websocket")])
 def test_foreign_host_name_is_refused_everywhere(stack, method, path):
     response = requests.request(method, stack.url + path, headers={"Host": f"{EVIL}:{stack.port}"},
                                 json={"task": "demo", "params": {"lines": 1}} if method == "POST" else None, timeout=5)
