@@ -10,8 +10,10 @@ from kombu.exceptions import OperationalError
 
 from tailapp import compare, jobs
 from tailapp import protocol as p
+from tailapp.auth import current_user
 from tailapp.params import ParamError, is_secret, split_secrets, validate
 from tailapp.tasks import REGISTRY
+from tailapp.users import User
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -39,8 +41,25 @@ def load_job(job_id: str) -> dict:
     return job
 
 
-def start_job(task_name: object, raw_params: object, *, from_form: bool = False) -> dict:
-    """Validate, store and queue a job; returns the job object. Raises ApiError."""
+def require(role: str, action: str) -> User:
+    """The signed-in user when their role allows `action`; a 403 ApiError otherwise."""
+    user = current_user()
+    if user is None or not user.can(role):
+        who = f"; {user.name} is a {user.role}" if user else ""
+        raise ApiError(403, f"{action} needs the {role} role{who}")
+    return user
+
+
+def via() -> str:
+    """How this request was made, as the job records it: our pages send their CSRF token, the CLI says so."""
+    if request.blueprint == "views" or request.headers.get("X-CSRFToken"):
+        return "ui"
+    return "cli" if request.headers.get("X-Tailapp-Client") == "cli" else "api"
+
+
+def start_job(task_name: object, raw_params: object, *, from_form: bool = False, how: str | None = None) -> dict:
+    """Validate, store and queue a job; returns the job object. Raises ApiError (403 below operator)."""
+    user = require("operator", "starting a job")
     spec = REGISTRY.get(task_name) if isinstance(task_name, str) else None
     if spec is None:
         raise ApiError(400, f"unknown task {task_name!r}" if isinstance(task_name, str) else '"task" must be a string')
@@ -49,9 +68,10 @@ def start_job(task_name: object, raw_params: object, *, from_form: bool = False)
     except ParamError as exc:
         raise ApiError(400, str(exc)) from None
     shown, secret = split_secrets(spec.params, params)
-    job = jobs.create(_store(), spec.name, shown)
+    job = jobs.create(_store(), spec.name, shown, started_by=user.name, started_via=how or via())
     if secret:
         _store().stash_secrets(job["id"], secret, SECRET_PARAMS_SECONDS)
+    current_app.logger.info("job %s (%s) started by %s via %s", job["id"], spec.name, user.name, job["started_via"])
     try:
         spec.celery_task.apply_async(kwargs=shown, task_id=job["id"])
     except BROKER_DOWN as exc:
@@ -100,18 +120,22 @@ def get_job(job_id: str):
 
 @bp.post("/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
+    user = require("operator", "cancelling a job")
     job = load_job(job_id)
     if job["state"] in p.TERMINAL:
         raise ApiError(409, f"job already {job['state']}")
-    return jsonify(job=jobs.cancel(_store(), job)), 202
+    current_app.logger.info("job %s cancelled by %s via %s", job_id, user.name, via())
+    return jsonify(job=jobs.cancel(_store(), job, user.name, via())), 202
 
 
 @bp.delete("/jobs/<job_id>")
 def delete_job(job_id: str):
+    user = require("admin", "deleting a job")
     job = load_job(job_id)
     if job["state"] not in p.TERMINAL:
         raise ApiError(409, f"job is {job['state']}: cancel it first")
     jobs.delete(_store(), job_id)
+    current_app.logger.info("job %s (%s) deleted by %s via %s", job_id, job["task"], user.name, via())
     return "", 204
 
 
@@ -121,7 +145,7 @@ def restart_job(job_id: str):
     spec = REGISTRY.get(old["task"])
     if spec is not None and any(map(is_secret, spec.params)):
         raise ApiError(409, "this job has secret parameters, which are not kept: start it again with them")
-    job = start_job(old["task"], old["params"])
+    job = start_job(old["task"], old["params"], how=f"restart-of {job_id}")
     return jsonify(id=job["id"], url=url_for("views.job_page", job_id=job["id"]), job=job), 201
 
 

@@ -47,15 +47,35 @@ def run_dev(host: str | None, port: int | None, data_dir: str | None) -> None:
     dev.run(host, port, data_dir)
 
 
+@main.command(name="hash-token")
+def hash_token() -> None:
+    """Print the hash of a user's token for TAILAPP_USERS_FILE (asked without echo, or read from stdin)."""
+    from werkzeug.security import generate_password_hash
+
+    from tailapp.config import ConfigError
+    from tailapp.users import check_token_strength
+
+    if sys.stdin.isatty():
+        token = click.prompt("token", hide_input=True, confirmation_prompt=True)
+    else:
+        token = sys.stdin.readline().rstrip("\n")
+    try:
+        check_token_strength(token, "that token")
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(generate_password_hash(token))
+
+
 # -- talking to a server --------------------------------------------------------------------------------
 url_option = click.option("--url", envvar="TAILAPP_URL", default="http://127.0.0.1:5000", show_default=True,
-                          help="the server [TAILAPP_URL]; a token in TAILAPP_TOKEN is sent as a bearer token")
+                          help="the server [TAILAPP_URL]; a token in TAILAPP_TOKEN is sent as a bearer token "
+                          "(with TAILAPP_USER, as that user's token)")
 
 
 def _client(url: str):
     from tailapp.client import Client
 
-    return Client(url, os.environ.get("TAILAPP_TOKEN") or None)
+    return Client(url, os.environ.get("TAILAPP_TOKEN") or None, user=os.environ.get("TAILAPP_USER") or None)
 
 
 def _one_line_errors(fn):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Iterator
@@ -35,13 +36,21 @@ def exit_code(job: dict) -> int:
     return code if isinstance(code, int) and 1 <= code <= 255 else 1
 
 
-class Client:
-    """The HTTP API of one server; a bearer token is sent when given."""
+def _authorization(token: str | None, user: str | None) -> dict:
+    if not token:
+        return {}
+    if user:
+        return {"Authorization": "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()}
+    return {"Authorization": f"Bearer {token}"}
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0):
+
+class Client:
+    """The HTTP API of one server; a token is sent when given (with `user`, as HTTP Basic name:token)."""
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0, user: str | None = None):
         self.url = url.rstrip("/")
         self.timeout = timeout
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.headers = {"X-Tailapp-Client": "cli", **_authorization(token, user)}
         self.session = requests.Session()
         self.session.headers.update(self.headers)
 

@@ -27,8 +27,16 @@ DEFAULTS: dict[str, Any] = {
     "JOB_LIST_LIMIT": 50,
     "MAX_JOB_SECONDS": 6 * 3600,  # hard time limit of a job; Celery's visibility timeout is above it
     "CORS_ALLOWED_ORIGINS": None,  # None: same origin only
+    "ALLOWED_HOSTS": None,  # comma-separated names requests may use (`.example.com`: and subdomains; `*`: any)
     "AUTH_TOKEN": None,  # set: pages, API and Socket.IO need it (login page, or Authorization: Bearer)
-    "ALLOW_PUBLIC": "",  # set to serve a non-local interface without AUTH_TOKEN
+    "ALLOW_PUBLIC": False,  # true: serve a non-local interface without AUTH_TOKEN
+    "USERS_FILE": None,  # TOML file of users with hashed tokens and roles (viewer, operator, admin)
+    "PROXY_USER_HEADER": None,  # e.g. X-Remote-User: the signed-in user, set by an authenticating proxy
+    "PROXY_DEFAULT_ROLE": "viewer",  # role of a proxy-authenticated user the users file does not list
+    "TRUSTED_PROXIES": "127.0.0.1,::1",  # addresses (or networks) whose X-Forwarded-* and user header count
+    "COOKIE_SECURE": False,  # true: the session cookie is always Secure (it is anyway when served over TLS)
+    "SESSION_DAYS": 7,  # a sign-in lasts this long
+    "SIGNIN_FAILURES_PER_MINUTE": 60,  # failed sign-ins from all clients; past it every attempt waits
     "MAX_SUBSCRIPTIONS": 50,  # jobs one Socket.IO connection may follow at once
     "MESSAGE_QUEUE": None,  # a Socket.IO message queue URL, only needed for emits from outside servers
     "TASK_MODULES": "",  # comma-separated modules with more tail tasks, imported by servers and workers
@@ -40,17 +48,38 @@ class ConfigError(RuntimeError):
     """The settings do not allow the app to run; the message says what to set."""
 
 
-_INTS = {k for k, v in DEFAULTS.items() if isinstance(v, int)}
+_BOOLS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
+_INTS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and k not in _BOOLS}
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 
 
 def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict:
-    """Return the settings: defaults, then TAILAPP_* variables, then `overrides`."""
+    """Return the settings: defaults, then TAILAPP_* variables, then `overrides`. Raises ConfigError."""
     environ = os.environ if environ is None else environ
     settings = dict(DEFAULTS)
     for name in DEFAULTS:
         value = environ.get(f"TAILAPP_{name}")
         if value not in (None, ""):
-            settings[name] = int(value) if name in _INTS else value
+            settings[name] = value
     settings.update(overrides or {})
+    for name in _BOOLS | _INTS:
+        settings[name] = _typed(name, settings[name])
     settings["BROKER_URL"] = settings["BROKER_URL"] or settings["REDIS_URL"]
     return settings
+
+
+def _typed(name: str, value: object) -> object:
+    """A boolean or integer setting from its text; an unknown word is an error, never a guess."""
+    if not isinstance(value, str):
+        return value
+    word = value.strip().lower()
+    if name in _BOOLS and word in TRUE_WORDS + FALSE_WORDS:
+        return word in TRUE_WORDS
+    if name in _INTS:
+        try:
+            return int(word)
+        except ValueError:
+            raise ConfigError(f"TAILAPP_{name}={value!r} is not a whole number") from None
+    raise ConfigError(f"TAILAPP_{name}={value!r} is not a boolean: use one of "
+                      f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)}")

@@ -12,6 +12,7 @@ from tailapp.store import NULL, Store, encode_field, encode_line, key
 
 log = logging.getLogger(__name__)
 _INT_FIELDS = ("created_at", "started_at", "finished_at", "exit_code", "lines")
+WHO_FIELDS = ("started_by", "started_via", "cancelled_by", "cancelled_via")  # who did it, and how
 
 
 def now_ms() -> int:
@@ -37,16 +38,20 @@ def to_object(fields: dict) -> dict:
         value = fields.get(name, NULL)
         obj[name] = None if value == NULL else int(value)
     obj["lines"] = obj["lines"] or 0
+    for name in WHO_FIELDS:
+        value = fields.get(name)
+        obj[name] = None if value in (None, "", NULL) else value
     obj["truncated"] = fields.get("truncated") == "1"
     return obj
 
 
-def create(store: Store, task: str, params: dict, job_id: str | None = None) -> dict:
-    """Store a new queued job and return its object."""
+def create(store: Store, task: str, params: dict, job_id: str | None = None, *, started_by: str | None = None,
+           started_via: str | None = None) -> dict:
+    """Store a new queued job and return its object; `started_via`: ui, api, cli or "restart-of <id>"."""
     created = now_ms()
     fields = {"id": job_id or new_id(), "task": task, "params": params, "state": p.QUEUED,
               "created_at": created, "started_at": None, "finished_at": None, "exit_code": None,
-              "lines": 0, "error": None}
+              "lines": 0, "error": None, "started_by": started_by, "started_via": started_via}
     store.create_job(fields["id"], fields, created)
     return to_object({k: encode_field(v) for k, v in fields.items()})
 
@@ -97,9 +102,9 @@ def start(store: Store, job_id: str) -> dict | None:
 
 
 def finish(store: Store, job_id: str, state: str, exit_code: int | None = None, error: str | None = None,
-           only_from: tuple[str, ...] = (p.QUEUED, p.RUNNING)) -> dict | None:
-    """Move a live job to a terminal state; None when it was not in one of `only_from`."""
-    changes = {"state": state, "finished_at": now_ms(), "exit_code": exit_code, "error": error}
+           only_from: tuple[str, ...] = (p.QUEUED, p.RUNNING), extra: dict | None = None) -> dict | None:
+    """Move a live job to a terminal state (writing `extra` fields too); None when it was not in `only_from`."""
+    changes = {"state": state, "finished_at": now_ms(), "exit_code": exit_code, "error": error, **(extra or {})}
     fields = store.set_fields(job_id, changes, only_from=only_from)
     if not fields:
         return None
@@ -149,13 +154,16 @@ def prune(store: Store, keep_days: int, keep_jobs: int) -> int:
 CANCEL_FLAG_SECONDS = 24 * 3600
 
 
-def cancel(store: Store, job: dict) -> dict:
+def cancel(store: Store, job: dict, by: str | None = None, via: str | None = None) -> dict:
     """Cancel a job: a queued one ends at once and never starts; a running one is told to stop."""
+    who = {"cancelled_by": by, "cancelled_via": via}
     if job["state"] == p.QUEUED:
-        ended = finish(store, job["id"], p.CANCELLED, None, "cancelled before it started", only_from=(p.QUEUED,))
+        ended = finish(store, job["id"], p.CANCELLED, None, "cancelled before it started", only_from=(p.QUEUED,),
+                       extra=who)
         if ended is not None:
             store.redis.delete(key.secrets(job["id"]))  # its worker will never take them
             return ended
+    store.set_fields(job["id"], who, only_from=(p.QUEUED, p.RUNNING))
     # Running (or it started just now): the worker's supervisor sees the flag within a fraction of a second.
     store.redis.set(key.cancel(job["id"]), 1, ex=CANCEL_FLAG_SECONDS)
     return get(store, job["id"]) or job

@@ -9,6 +9,7 @@ from wtforms.validators import ValidationError
 
 from tailapp import api, codec, events, vendor, views
 from tailapp.auth import init_auth
+from tailapp.hosts import HostCheck
 from tailapp.metrics import init_metrics
 from tailapp.relay import Relay
 from tailapp.store import connect
@@ -49,6 +50,7 @@ def init_web(app: Flask) -> None:
         app.logger.error("browser packages missing from %s (%s): job pages will not work; run "
                          "`python -m tailapp.vendor` in a checkout, or reinstall tailapp",
                          vendor.VENDOR_DIR, ", ".join(vendor.missing()))
+    app.wsgi_app = HostCheck(app.wsgi_app, settings)  # outermost: Socket.IO's handshake is checked too
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "

@@ -72,6 +72,8 @@ def test_shipped_nginx_site_proxies_websocket_polling_and_the_browser(stack, ngi
     url = nginx["url"]
     moved = requests.get(f"{nginx['http']}/jobs", timeout=5, allow_redirects=False)
     assert moved.status_code == 301 and moved.headers["Location"].startswith("https://")
+    cookie = requests.get(f"{url}/", timeout=5, verify=False).headers["Set-Cookie"]  # X-Forwarded-Proto: https
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
 
     job_id = stack.start_job(lines=3_000, interval=0.001)
     viewers = [stack.viewer(url, transports=transports, ssl_verify=False).connect()

@@ -113,3 +113,20 @@ def test_server_refuses_public_interface_without_auth(stack):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "refusing to listen on 0.0.0.0 without authentication" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("word", ["false", "0", "no", "off"])
+def test_allow_public_false_keeps_public_access_off(stack, word):
+    env = {k: v for k, v in stack.env.items() if k != "TAILAPP_AUTH_TOKEN"}
+    result = subprocess.run([sys.executable, "server.py", "--host", "0.0.0.0", "--port", "1"], cwd=ROOT,
+                            env={**env, "TAILAPP_ALLOW_PUBLIC": word}, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "refusing to listen on 0.0.0.0 without authentication" in result.stderr
+
+
+def test_unknown_boolean_refuses_to_start_with_one_line(stack):
+    result = subprocess.run([sys.executable, "server.py", "--port", "1"], cwd=ROOT,
+                            env={**stack.env, "TAILAPP_ALLOW_PUBLIC": "maybe"}, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith("tailapp: TAILAPP_ALLOW_PUBLIC='maybe' is not a boolean")
+    assert "Traceback" not in result.stderr

@@ -11,6 +11,15 @@ import { Sections } from './sections.js';
 
 const $ = (id) => document.getElementById(id);
 
+/** "cancelled by <name> via <how>", once a job event says who cancelled it (text only, never markup). */
+function showCancelledBy(job) {
+  const el = $('job-cancelled-by');
+  if (!el || !job.cancelled_by) return;
+  el.replaceChildren('cancelled by ', Object.assign(document.createElement('b'), { textContent: job.cancelled_by }),
+    job.cancelled_via ? ` via ${job.cancelled_via}` : '');
+  el.hidden = false;
+}
+
 function start() {
   const job = pageData('job-data');
   const store = new LineStore();
@@ -32,6 +41,7 @@ function start() {
     ts.setOrigin(j.started_at);
     $('log').dataset.empty = terminal ? 'No output.' : 'Waiting for output…';
     document.title = `${j.task} · ${j.state} · tailapp`;
+    showCancelledBy(j);
   };
   const onStatus = (s) => {
     const shown = terminal && s === 'live' ? 'ended' : s;
