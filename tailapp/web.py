@@ -16,7 +16,7 @@ from tailapp.relay import Relay
 from tailapp.store import connect
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDOR_PACKAGES = ("socket.io-client", "ansi_up")  # the npm packages the browser may load
+VENDOR_PACKAGES = ("socket.io-client", "ansi_up", "get-east-asian-width")  # the npm packages the browser may load
 MAX_SOCKET_PAYLOAD = 4 * 1024 * 1024  # larger Socket.IO packets close the connection
 
 csrf = CSRFProtect()
