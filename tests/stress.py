@@ -38,8 +38,8 @@ def _piece(rng: random.Random, rows: int, saved: list[bool]) -> str:
     if roll < 0.88:
         return rng.choice(["\x1b]8;;https://example.com/x\x1b\\link\x1b]8;;\x1b\\", "\x1b]0;title\x07",
                            "\x1b[?25l", "\x1b[?25h", "\x1b(B", "\x1b]8;;file:///etc/passwd\x07file\x1b]8;;\x07"])
-    if roll < 0.885:
-        return rng.choice(["\x1b[J", "\x1b[1J"]) if rows > 40 else ""
+    if roll < 0.8802:  # rare, and never above the cursor: that wipes the log (unit tests cover it)
+        return "\x1b[J"
     return "#" * rng.randint(1, 30)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tailapp.terminal import Terminal, iter_settled, render
@@ -75,3 +77,26 @@ def test_settled_rows_come_out_once_the_cursor_is_far_below():
     lines = ["head"] + [f"\x1b[1A\x1b[2K{n}%" if n else "0%" for n in range(0, 101, 10)] + ["a", "b", "c"]
     out = list(iter_settled(lines, window=2))
     assert out == ["head", "100%", "a", "b", "c"]
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "terminal"
+FIXTURE_NAMES = sorted(p.stem for p in FIXTURES.glob("*.raw"))
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / f"{name}.raw").read_bytes().decode("utf-8", errors="replace")
+
+
+def test_the_corpus_is_all_there():
+    assert FIXTURE_NAMES == ["apt", "curl", "git", "npm", "pip", "rich", "stress", "tqdm", "traceback"]
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_fixture_golden_text_is_what_pyte_shows(name):
+    golden = (FIXTURES / f"{name}.txt").read_text().splitlines()
+    assert oracle_rows(fixture_text(name)) == golden
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_fixture_renders_as_pyte_shows_it(name):
+    assert rows(fixture_text(name)) == oracle_rows(fixture_text(name))

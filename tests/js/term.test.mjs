@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Terminal, cellWidth, paletteColor } from '../../tailapp/static/js/term.js';
 
@@ -96,4 +97,16 @@ test('HTML in log text is escaped', () => {
   const t = term('\x1b[31m<img src=x onerror="x()">\x1b[0m', '<b>&</b>');
   assert.equal(t.html(0), '<span class="ansi-red-fg">&lt;img src=x onerror=&quot;x()&quot;&gt;</span>');
   assert.equal(t.html(1), '&lt;b&gt;&amp;&lt;/b&gt;');
+});
+
+const FIXTURES = new URL('../fixtures/terminal/', import.meta.url);
+
+test('every fixture renders as the oracle (pyte) shows it', () => {
+  const names = readdirSync(FIXTURES).filter((f) => f.endsWith('.raw')).map((f) => f.slice(0, -4));
+  assert.equal(names.length, 9);
+  for (const name of names) {
+    const golden = readFileSync(new URL(`${name}.txt`, FIXTURES), 'utf8').split('\n').slice(0, -1);
+    const raw = readFileSync(new URL(`${name}.raw`, FIXTURES), 'utf8');
+    assert.deepEqual(rows(raw), golden, name);
+  }
 });
