@@ -16,7 +16,7 @@ from tailapp.relay import Relay
 from tailapp.store import connect
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDOR_PACKAGES = ("socket.io-client", "ansi_up", "get-east-asian-width")  # the npm packages the browser may load
+VENDOR_PACKAGES = ("socket.io-client", "get-east-asian-width")  # the npm packages the browser may load
 MAX_SOCKET_PAYLOAD = 4 * 1024 * 1024  # larger Socket.IO packets close the connection
 
 csrf = CSRFProtect()
@@ -56,7 +56,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 
 
 
 def _security_headers(response):
-    # ansi_up writes colours as style attributes, hence style-src-attr; no inline script anywhere.
+    # term.js writes 256 and 24-bit colours as style attributes, hence style-src-attr; no inline script anywhere.
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Literal
 
 from tailapp import JobFailed, progress, run, section, tail_task
 
 log = logging.getLogger("sample")
+TERMINAL_FIXTURES = Path(__file__).parent / "fixtures" / "terminal"
+FixtureName = Literal["apt", "curl", "git", "npm", "pip", "rich", "stress", "tqdm", "traceback"]
 
 
 @tail_task
@@ -81,4 +85,27 @@ def overtime(seconds: float = 30) -> int:
     """Sleep past a one-second time limit."""
     print("working")
     time.sleep(seconds)
+    return 0
+
+
+@tail_task
+def replay(fixture: FixtureName = "tqdm", chunk: int = 256, interval: float = 0.005) -> int:
+    """Write a recorded terminal fixture's bytes as the tool wrote them, `chunk` bytes every `interval` s."""
+    data = (TERMINAL_FIXTURES / f"{fixture}.raw").read_bytes()
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    for start in range(0, len(data), chunk):
+        sys.stdout.write(decoder.decode(data[start : start + chunk]))
+        time.sleep(interval)
+    sys.stdout.write(decoder.decode(b"", final=True))
+    return 0
+
+
+@tail_task
+def redraws(count: int = 200, interval: float = 0.001) -> int:
+    """Call progress() `count` times, with a line of output before and after."""
+    print("before")
+    for n in range(1, count + 1):
+        progress(n / count, f"item {n}")
+        time.sleep(interval)
+    print("after")
     return 0

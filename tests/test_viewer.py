@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-if not (ROOT / "node_modules" / "ansi_up").exists():
+if not (ROOT / "node_modules" / "get-east-asian-width").exists():
     pytest.fail("node_modules is missing: run `npm ci` first (the server serves /vendor/ from it)", pytrace=False)
 
 

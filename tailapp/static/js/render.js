@@ -26,6 +26,16 @@ export class LogView {
     this.metaAt = 0;
     this.build();
     store.onAppend(() => this.request());
+    store.onChange((rows) => this.redraw(rows));
+  }
+
+  /** Rows redrawn by the log itself (a progress area): rebuild those in sight, in place. */
+  redraw(rows) {
+    for (const i of rows) {
+      const el = this.els.get(i);
+      if (el) { el.remove(); this.els.delete(i); }
+    }
+    this.request();
   }
 
   build() {
@@ -48,7 +58,7 @@ export class LogView {
     window.addEventListener('resize', () => this.request());
   }
 
-  /** Queue raw lines from the server; they are ingested and drawn in frames. */
+  /** Queue raw lines from the server; they are rendered into rows and drawn in frames. */
   append(lines, times) {
     this.store.enqueue(lines, times);
     this.request();
