@@ -8,11 +8,13 @@ log: rows are only added, never removed, the cursor moves anywhere within them, 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from typing import BinaryIO
 
 from wcwidth import wcwidth
 
 TAB = 8
+SETTLE_ROWS = 50  # rows below which a row counts as final for a pipe (a tall terminal's height)
 # One token: printable text, CSI, OSC, DCS/SOS/PM/APC string, other ESC sequence, or one control.
 TOKEN = re.compile(r"([^\x00-\x1f\x7f-\x9f]+)|\x1b\[([0-?]*)([ -/]*)([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$)"
                    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\|$)|\x1b([ -/]*)([0-~]?)|([\x00-\x1f\x7f-\x9f])")
@@ -223,14 +225,38 @@ def render(lines: Iterable[str]) -> list[str]:
     return Terminal().feed(lines).rows
 
 
-def iter_settled(lines: Iterable[str], window: int) -> Iterator[str]:
-    """Rendered rows of a stream of raw lines, each yielded once it is `window` rows above the cursor,
-    the rest at the end: a pipe cannot be rewritten, so a row is printed once it is unlikely to change."""
-    term = Terminal()
-    done = 0
-    for line in lines:
-        term.write(line)
-        while done < min(len(term.rows), term.y - window):
-            yield term.rows[done]
-            done += 1
-    yield from term.rows[done:]
+class PlainOutput:
+    """A binary stream for following a log into a pipe: raw lines in, rendered rows out as plain text.
+
+    A pipe cannot be rewritten, so a row is written once the cursor is `window` rows below it (where a
+    terminal of that height could no longer redraw it) and the rest when the stream is closed.
+    """
+
+    def __init__(self, out: BinaryIO, window: int = SETTLE_ROWS):
+        self.out, self.window = out, window
+        self.term = Terminal()
+        self._written = 0
+        self._partial = ""
+
+    def write(self, data: bytes) -> int:
+        *lines, self._partial = (self._partial + data.decode("utf-8", "replace")).split("\n")
+        self.term.feed(lines)
+        self._emit(self.term.y - self.window)
+        return len(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def close(self) -> None:
+        """Write every row not written yet."""
+        if self._partial:
+            self.term.write(self._partial)
+            self._partial = ""
+        self._emit(len(self.term.rows))
+        self.out.flush()
+
+    def _emit(self, upto: int) -> None:
+        rows = self.term.rows[self._written : max(self._written, upto)]
+        if rows:
+            self.out.write("".join(row.rstrip() + "\n" for row in rows).encode("utf-8"))
+            self._written += len(rows)

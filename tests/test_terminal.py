@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
-from tailapp.terminal import Terminal, iter_settled, render
+from tailapp.terminal import PlainOutput, Terminal, render
 from tests.oracle import oracle_rows, visible_rows
 from tests.stress import stress_log
 
@@ -73,10 +74,17 @@ def test_redrawn_rows_are_reported_and_new_rows_are_not():
     assert term.rows == ["a", "x", "c"]
 
 
-def test_settled_rows_come_out_once_the_cursor_is_far_below():
-    lines = ["head"] + [f"\x1b[1A\x1b[2K{n}%" if n else "0%" for n in range(0, 101, 10)] + ["a", "b", "c"]
-    out = list(iter_settled(lines, window=2))
-    assert out == ["head", "100%", "a", "b", "c"]
+def test_plain_output_writes_a_row_once_it_settled_and_the_rest_on_close():
+    out = io.BytesIO()
+    plain = PlainOutput(out, window=2)
+    plain.write(b"head\n0%\n")
+    for n in range(10, 101, 10):
+        plain.write(f"\x1b[1A\x1b[2K{n}%\n".encode())
+    assert out.getvalue() == b""  # the bar is still being redrawn
+    plain.write(b"\x1b[32ma\x1b[0m\nb\nc\n")
+    assert out.getvalue() == b"head\n100%\na\n"  # rows 2 above the cursor are final
+    plain.close()
+    assert out.getvalue() == b"head\n100%\na\nb\nc\n"
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "terminal"
