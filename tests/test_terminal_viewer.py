@@ -189,3 +189,16 @@ def test_raw_log_is_byte_for_byte_and_plain_view_is_rendered_text(stack):
         assert plain.status_code == 200
         assert "\x1b" not in plain.text and "\r" not in plain.text
         assert visible_rows(plain.text.split("\n")[:-1]) == oracle_rows(fixture_text(name))
+
+
+def test_progress_called_200_times_redraws_one_row(stack, page):
+    job_id = stack.start_job("redraws", count=200, interval=0.001)
+    open_job(page, stack, job_id)
+    finished(stack, page, job_id)
+    assert stack.job(job_id)["lines"] == 202  # the raw log keeps every call
+    rows = ["before", "::progress::1 item 200", "after"]
+    plain = requests.get(f"{stack.url}/api/jobs/{job_id}/log", params={"ansi": 0}, timeout=10).text
+    assert plain.splitlines() == rows
+    assert page.evaluate("tailapp.store.length") == 3
+    assert page.locator(".log .row.progress-line").count() == 1
+    assert "100% item 200" in page.locator(".log .row.progress-line .prog-text").text_content()
