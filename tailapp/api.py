@@ -135,7 +135,7 @@ def _plain_rows(job: dict, after: int, limit: int) -> tuple[list[str], int]:
             break
         term.feed(texts)
         read += len(texts)
-    return term.rows[after : after + limit], len(term.rows)
+    return [row.rstrip() for row in term.rows[after : after + limit]], len(term.rows)
 
 
 def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
