@@ -142,8 +142,9 @@ def test_fixture_shows_what_the_emulator_shows_live_and_after_reload(stack, page
         assert check_colours(page, name) >= 10
 
 
-def test_redraws_arrive_in_place_while_the_job_runs(stack, page):
-    job_id = stack.start_job("replay", fixture="tqdm", chunk=64, interval=0.01)
+def test_redraws_arrive_in_place_while_the_job_runs(stack, page, tmp_path):
+    gate = tmp_path / "watching"
+    job_id = stack.start_job("replay", fixture="tqdm", chunk=64, interval=0.01, gate=str(gate))
     open_job(page, stack, job_id)
     page.evaluate("""() => {
       window.seen = {maxRows: 0, changes: 0, firstRow: new Set()};
@@ -154,6 +155,7 @@ def test_redraws_arrive_in_place_while_the_job_runs(stack, page):
         if (el) seen.firstRow.add(el.textContent.replace(/\\s+/g, ' ').slice(0, 16));
       });
     }""")
+    gate.touch()  # the job starts writing only now that the page watches
     finished(stack, page, job_id)
     seen = page.evaluate("({maxRows: seen.maxRows, changes: seen.changes, firstRow: [...seen.firstRow]})")
     raw_lines = stack.job(job_id)["lines"]

@@ -110,3 +110,9 @@ test('every fixture renders as the oracle (pyte) shows it', () => {
     assert.deepEqual(rows(raw), golden, name);
   }
 });
+
+test('wide characters are boxed two cells wide, so columns line up in any font', () => {
+  const t = term('│ 日本 │', '\x1b[31m中\x1b[0mé😀');
+  assert.equal(t.html(0), '│ <span class="wide">日</span><span class="wide">本</span> │');
+  assert.equal(t.html(1), '<span class="ansi-red-fg"><span class="wide">中</span></span>é<span class="wide">😀</span>');
+});

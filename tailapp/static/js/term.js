@@ -15,11 +15,17 @@ const FLAG_OFF = { 22: BOLD | FAINT, 23: ITALIC, 24: UNDERLINE, 27: INVERSE, 29:
 const NAMES = ['black', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white'];
 const DEFAULT = Object.freeze({ fg: null, bg: null, flags: 0, link: null });
 
+const widths = new Map(); // code point -> cells, for the few non-Latin characters a log uses
+
 /** Cells a code point takes: 0 (combining, format), 1, or 2 (wide CJK, emoji). */
 export function cellWidth(cp) {
   if (cp < 0x300) return 1;
-  if (ZERO_WIDTH.test(String.fromCodePoint(cp))) return 0;
-  return eastAsianWidth(cp);
+  let w = widths.get(cp);
+  if (w === undefined) {
+    w = ZERO_WIDTH.test(String.fromCodePoint(cp)) ? 0 : eastAsianWidth(cp);
+    widths.set(cp, w);
+  }
+  return w;
 }
 
 /** The colour of xterm's 256-colour index n (16 and above) as #rrggbb. */
@@ -280,11 +286,12 @@ export class Terminal {
   /** Escaped HTML of row i: spans with classes (16 colours, attributes) and styles (256 and 24-bit). */
   html(i) {
     const { text, runs } = this.rows[i];
-    if (!runs) return escapeHtml(text);
+    const cells = SIMPLE.test(text) ? escapeHtml : wideHtml;
+    if (!runs) return cells(text);
     let out = '';
     for (let k = 0; k < runs.length; k += 2) {
       const piece = text.slice(runs[k], k + 2 < runs.length ? runs[k + 2] : text.length);
-      out += spanHtml(this.styles[runs[k + 1]], escapeHtml(piece));
+      out += spanHtml(this.styles[runs[k + 1]], cells(piece));
     }
     return out;
   }
@@ -292,10 +299,15 @@ export class Terminal {
 
 function styleKey(s) { return `${s.fg}|${s.bg}|${s.flags}|${s.link}`; }
 
-function unpack(row) {
+function unpack({ text, runs }) {
+  if (SIMPLE.test(text)) {  // one cell per code unit: no widths to look up
+    const chars = text.split('');
+    const sty = new Array(chars.length).fill(0);
+    for (let r = 0; runs && r < runs.length; r += 2) sty.fill(runs[r + 1], runs[r], r + 2 < runs.length ? runs[r + 2] : chars.length);
+    return { chars, sty };
+  }
   const chars = [];
   const sty = [];
-  const { text, runs } = row;
   let r = 0;
   let style = 0;
   let offset = 0;
@@ -312,15 +324,20 @@ function unpack(row) {
 }
 
 function pack({ chars, sty }) {
-  let text = '';
   let runs = null;
   let style = 0;
+  let offset = 0;
   for (let k = 0; k < chars.length; k++) {
-    if (chars[k] === '') continue;
-    if (sty[k] !== style) { (runs ||= [0, 0]).push(text.length, sty[k]); style = sty[k]; }
-    text += chars[k] === undefined ? ' ' : chars[k];
+    if (sty[k] !== style && chars[k] !== '') { (runs ||= [0, 0]).push(offset, sty[k]); style = sty[k]; }
+    offset += chars[k].length;
   }
-  return { text, runs };
+  return { text: chars.join(''), runs };
+}
+
+/** Escaped text with each wide character in a two-cell box, so columns line up whatever the font. */
+function wideHtml(text) {
+  return escapeHtml(text).replace(/[\u1100-\u{10ffff}]/gu,
+    (ch) => (cellWidth(ch.codePointAt(0)) === 2 ? `<span class="wide">${ch}</span>` : ch));
 }
 
 /** A run of text in style s as HTML (the text is escaped already). */
