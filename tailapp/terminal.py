@@ -18,7 +18,7 @@ SETTLE_ROWS = 50  # rows below which a row counts as final for a pipe (a tall te
 # One token: printable text, CSI, OSC, DCS/SOS/PM/APC string, other ESC sequence, or one control.
 TOKEN = re.compile(r"([^\x00-\x1f\x7f-\x9f]+)|\x1b\[([0-?]*)([ -/]*)([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$)"
                    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\|$)|\x1b([ -/]*)([0-~]?)|([\x00-\x1f\x7f-\x9f])")
-PARAMS = re.compile(r"[0-9;]*")
+PARAMS = re.compile(r"[0-9;:]*")
 
 
 def cell_width(char: str) -> int:
@@ -154,7 +154,7 @@ class Terminal:
     def _csi(self, params: str, inter: str, final: str) -> None:
         if inter or not PARAMS.fullmatch(params) or final == "m":
             return  # private modes and colours: nothing to draw in plain text
-        p = [int(v) if v else 0 for v in params.split(";")]
+        p = [int(v) if v.isdigit() else 0 for v in params.split(";")]  # as term.js: "1:2" counts as 0
         n = max(1, p[0])
         handler = _MOVES.get(final)
         if handler is not None:

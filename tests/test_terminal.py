@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,17 @@ def test_fixture_golden_text_is_what_pyte_shows(name):
 @pytest.mark.parametrize("name", FIXTURE_NAMES)
 def test_fixture_renders_as_pyte_shows_it(name):
     assert rows(fixture_text(name)) == oracle_rows(fixture_text(name))
+
+
+# Cases where pyte is no oracle (it differs from xterm there): the two models must still agree.
+BEYOND_PYTE = ["中文ab\rX\n", "a中b\x1b[2G\x1b[1@x\n", "x\x1b7y\x1b7\n\x1b8z\x1b8w\n", "q\x1bPdcs\x1b\\r\x1b[1;24rs\n",
+               "\x1b[1:2Aa\x1b[38:2::1:2:3mb\n", "top\n\x1bMup\x1bMagain\n", "\x1b[5Xabc\x1b[3D\x1b[2P\n",
+               "😀x\x1b[1G\x1b[1C!\n", "e\u0301\u0302z\x1b[1Pq\n", "\x1b]8;;https://x\x07L\x1b]8;;\x07\tT\x0bV\x0cF\n"]
+
+
+def test_browser_model_renders_as_the_python_model():
+    logs = [*BEYOND_PYTE, *(log for log, _ in CASES.values()), stress_log(400, 99)]
+    out = subprocess.run(["node", "--import", "./tests/js/register.mjs", "tests/js/rows.mjs"], check=True,
+                         input=json.dumps(logs).encode(), capture_output=True, cwd=Path(__file__).parent.parent)
+    for log, rows in zip(logs, json.loads(out.stdout), strict=True):
+        assert rows == render(log.split("\n")[:-1]), repr(log)
