@@ -3,8 +3,10 @@
 import { eastAsianWidth } from '../../vendor/get-east-asian-width/index.js';
 import { escapeHtml } from './ansi.js';
 
-// A line that needs no parsing: printable Latin text only (most build output).
+// A line that needs no parsing: printable Latin text only (most build output); or that and colours.
 const SIMPLE = /^[\x20-\x7e\u00a0-\u02ff]*$/;
+const COLOURED = /^(?:[\x20-\x7e\u00a0-\u02ff]|\x1b\[[0-9;:]*m)*$/;
+const SGR = /\x1b\[([0-9;:]*)m/g;
 // One token: printable text, CSI, OSC, DCS/SOS/PM/APC string, other ESC sequence, or one control.
 const TOKEN = /([^\x00-\x1f\x7f-\x9f]+)|\x1b\[([0-?]*)([ -/]*)([@-~])|\x1b\]([^\x07\x1b]*)(?:\x07|\x1b\\|$)|\x1b[PX^_][^\x1b]*(?:\x1b\\|$)|\x1b([ -/]*)([0-~]?)|([\x00-\x1f\x7f-\x9f])/y;
 const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}]/u;
@@ -72,6 +74,7 @@ export class Terminal {
     this.styles = [DEFAULT];
     this.styleIds = new Map([[styleKey(DEFAULT), 0]]);
     this.saved = null;
+    this.sgrNext = [];         // style id -> Map(SGR parameters -> style id): logs repeat a few changes
     this.changed = new Set();  // existing rows redrawn since takeChanged()
     this.lastRow = 0;          // the row the last written line ended on
   }
@@ -80,10 +83,10 @@ export class Terminal {
 
   /** Process one raw log line and the newline that ended it. */
   write(line) {
-    if (this.x === 0 && this.y === this.rows.length && SIMPLE.test(line)) {
-      this.rows.push({ text: line, runs: this.style ? [0, this.style] : null });
-      this.lastRow = this.y++;
-      return;
+    if (this.x === 0 && this.y === this.rows.length) {
+      if (SIMPLE.test(line)) this.rows.push({ text: line, runs: this.style ? [0, this.style] : null });
+      else if (COLOURED.test(line)) this.rows.push(this.colouredRow(line));  // styles resolved when drawn
+      if (this.rows.length > this.y) { this.lastRow = this.y++; return; }
     }
     TOKEN.lastIndex = 0;
     let m;
@@ -97,6 +100,40 @@ export class Terminal {
     this.lastRow = this.y;
     this.newline();
     this.pack();
+  }
+
+  /** A new row from a line of text and SGR sequences only: its text now, its style runs when needed. */
+  colouredRow(line) {
+    const from = this.style;
+    let style = from;
+    for (const code of line.match(SGR)) style = this.sgrStep(style, code.slice(2, -1));
+    this.style = style;
+    return { text: line.replace(SGR, ''), runs: null, src: line, from };
+  }
+
+  /** Style runs of a row (worked out from the source line for rows made by colouredRow). */
+  runsOf(row) {
+    if (row.src === undefined) return row.runs;
+    let text = '';
+    let runs = null;
+    let style = row.from;
+    let pos = 0;
+    const add = (piece) => {
+      if (!piece) return;
+      if (style && !text) runs = [0, style];
+      else if (text && (runs ? runs[runs.length - 1] : 0) !== style) (runs ||= [0, 0]).push(text.length, style);
+      text += piece;
+    };
+    SGR.lastIndex = 0;
+    for (let m = SGR.exec(row.src); m; m = SGR.exec(row.src)) {
+      add(row.src.slice(pos, m.index));
+      style = this.sgrStep(style, m[1]);
+      pos = SGR.lastIndex;
+    }
+    add(row.src.slice(pos));
+    row.runs = runs;
+    row.src = undefined;
+    return runs;
   }
 
   /** Rows redrawn since the last call (not counting rows added since). */
@@ -117,7 +154,7 @@ export class Terminal {
     let c = this.open.get(y);
     if (c) return c;
     while (this.rows.length <= y) this.rows.push({ text: '', runs: null });
-    c = unpack(this.rows[y]);
+    c = unpack(this.rows[y].text, this.runsOf(this.rows[y]));
     this.open.set(y, c);
     return c;
   }
@@ -195,12 +232,12 @@ export class Terminal {
     if (!body.startsWith('8;')) return;                 // titles, colours, clipboard…: swallowed
     const uri = body.slice(body.indexOf(';', 2) + 1);
     const link = /^https?:\/\/[^\s]+$/i.test(uri) ? uri : null;
-    this.setStyle({ ...this.styles[this.style], link });
+    this.style = this.intern({ ...this.styles[this.style], link });
   }
 
   csi(params, inter, final) {
     if (inter || !/^[0-9;:]*$/.test(params)) return;   // private modes (?25l, ?2004h…) and the like
-    if (final === 'm') { this.sgr(sgrParams(params)); return; }
+    if (final === 'm') { this.style = this.sgrStep(this.style, params); return; }
     const p = params.split(';').map((v) => Number(v) || 0);
     const n = Math.max(1, p[0] || 0);
     switch (final) {
@@ -249,29 +286,19 @@ export class Terminal {
     this.x = s.x; this.y = s.y; this.style = s.style;
   }
 
-  sgr(p) {
-    const s = { ...this.styles[this.style] };
-    for (let k = 0; k < p.length; k++) {
-      const v = p[k];
-      if (v === 0) { s.fg = null; s.bg = null; s.flags = 0; }
-      else if (FLAG_OF[v]) s.flags |= FLAG_OF[v];
-      else if (FLAG_OFF[v]) s.flags &= ~FLAG_OFF[v];
-      else if (v >= 30 && v <= 37) s.fg = v - 30;
-      else if (v >= 90 && v <= 97) s.fg = v - 82;
-      else if (v >= 40 && v <= 47) s.bg = v - 40;
-      else if (v >= 100 && v <= 107) s.bg = v - 92;
-      else if (v === 39) s.fg = null;
-      else if (v === 49) s.bg = null;
-      else if (v === 38 || v === 48 || v === 58) {
-        const [colour, used] = extendedColor(p, k);
-        if (colour !== undefined && v !== 58) s[v === 38 ? 'fg' : 'bg'] = colour;
-        k += used - 1;
-      }
+  /** The style that SGR `params` turn style id `from` into. */
+  sgrStep(from, params) {
+    const next = this.sgrNext[from] || (this.sgrNext[from] = new Map());
+    let id = next.get(params);
+    if (id === undefined) {
+      id = this.intern(applySgr(this.styles[from], sgrParams(params)));
+      next.set(params, id);
     }
-    this.setStyle(s);
+    return id;
   }
 
-  setStyle(s) {
+  /** The id of a style, added to the table when new. */
+  intern(s) {
     const key = styleKey(s);
     let id = this.styleIds.get(key);
     if (id === undefined) {
@@ -279,27 +306,52 @@ export class Terminal {
       this.styles.push(Object.freeze(s));
       this.styleIds.set(key, id);
     }
-    this.style = id;
+    return id;
   }
 
   // -- output -----------------------------------------------------------------------------------------
   /** Escaped HTML of row i: spans with classes (16 colours, attributes) and styles (256 and 24-bit). */
   html(i) {
-    const { text, runs } = this.rows[i];
+    const row = this.rows[i];
+    const { text } = row;
+    const runs = this.runsOf(row);
     const cells = SIMPLE.test(text) ? escapeHtml : wideHtml;
     if (!runs) return cells(text);
     let out = '';
     for (let k = 0; k < runs.length; k += 2) {
       const piece = text.slice(runs[k], k + 2 < runs.length ? runs[k + 2] : text.length);
-      out += spanHtml(this.styles[runs[k + 1]], cells(piece));
+      if (piece) out += spanHtml(this.styles[runs[k + 1]], cells(piece));
     }
     return out;
   }
 }
 
+/** A style with SGR parameters applied. */
+function applySgr(style, p) {
+  const s = { ...style };
+  for (let k = 0; k < p.length; k++) {
+    const v = p[k];
+    if (v === 0) { s.fg = null; s.bg = null; s.flags = 0; }
+    else if (FLAG_OF[v]) s.flags |= FLAG_OF[v];
+    else if (FLAG_OFF[v]) s.flags &= ~FLAG_OFF[v];
+    else if (v >= 30 && v <= 37) s.fg = v - 30;
+    else if (v >= 90 && v <= 97) s.fg = v - 82;
+    else if (v >= 40 && v <= 47) s.bg = v - 40;
+    else if (v >= 100 && v <= 107) s.bg = v - 92;
+    else if (v === 39) s.fg = null;
+    else if (v === 49) s.bg = null;
+    else if (v === 38 || v === 48 || v === 58) {
+      const [colour, used] = extendedColor(p, k);
+      if (colour !== undefined && v !== 58) s[v === 38 ? 'fg' : 'bg'] = colour;
+      k += used - 1;
+    }
+  }
+  return s;
+}
+
 function styleKey(s) { return `${s.fg}|${s.bg}|${s.flags}|${s.link}`; }
 
-function unpack({ text, runs }) {
+function unpack(text, runs) {
   if (SIMPLE.test(text)) {  // one cell per code unit: no widths to look up
     const chars = text.split('');
     const sty = new Array(chars.length).fill(0);
