@@ -113,7 +113,8 @@ def test_server_restart_resumes_without_reload(stack, page):
     assert "reconnecting" in statuses and "resumed" in statuses, statuses
     assert page.evaluate("tailapp.store.length") == 120
     assert page.evaluate("tailapp.feed.last") == 120
-    steps = [int(m.group(1)) for t in page.evaluate("tailapp.store.display.map((_, i) => tailapp.store.plain(i))")
+    texts = page.evaluate("Array.from({length: tailapp.store.length}, (_, i) => tailapp.store.plain(i))")
+    steps = [int(m.group(1)) for t in texts
              if (m := re.match(r"step (\d+)/120", t))]
     assert steps == list(range(9, 120))
 

@@ -6,7 +6,7 @@ import { Terminal, cellWidth, paletteColor } from '../../tailapp/static/js/term.
 function rows(log) {
   const t = new Terminal();
   for (const line of log.split('\n').slice(0, -1)) t.write(line);
-  const out = t.rows.map((r) => r.text.replace(/ +$/, ''));
+  const out = t.rows.map((_, i) => t.text(i).replace(/ +$/, ''));
   while (out.length && !out[out.length - 1]) out.pop();
   return out;
 }

@@ -8,7 +8,6 @@ const HTML_CACHE_SIZE = 4000;
 export class LineStore {
   constructor() {
     this.term = new Terminal();
-    this.display = [];      // plain text of each row
     this.times = [];        // time of the raw line that made each row
     this.raw = [];          // raw lines kept only until ingested
     this.rawTimes = [];
@@ -19,7 +18,7 @@ export class LineStore {
     this.changeListeners = [];
   }
 
-  get length() { return this.display.length; }
+  get length() { return this.times.length; }
 
   /** Raw lines received but not yet ingested. */
   get pending() { return this.raw.length - this.rawPos; }
@@ -60,7 +59,6 @@ export class LineStore {
     term.write(raw);
     this.rawCount++;
     for (let i = this.length; i < term.length; i++) {
-      this.display.push(term.text(i));
       this.times.push(time);
       // Markers (::group::, travis_fold) belong to the row the raw line ended on.
       this.onLine?.(i, i === term.lastRow ? raw : '');
@@ -71,14 +69,13 @@ export class LineStore {
     const changed = [];
     for (const i of this.term.takeChanged()) {
       this.htmlCache.delete(i);
-      this.display[i] = this.term.text(i);
       if (i < firstNew) changed.push(i);
     }
     return changed;
   }
 
   /** Characters shown in row i, without styling. */
-  plain(i) { return this.display[i]; }
+  plain(i) { return this.term.text(i); }
 
   /** Escaped, coloured HTML for row i (cached, bounded). */
   html(i) {

@@ -139,7 +139,7 @@ export class LogView {
       cls += ` sec-head${head.collapsed ? ' collapsed' : ''}${head.end === -1 ? ' running' : ''}`;
       body = `<span class="chev" aria-hidden="true"></span><span class="title">${escapeHtml(head.title)}</span> <span class="meta">${this.metaText(head)}</span>`;
     } else {
-      const progress = progressOf(this.store.display[i]);
+      const progress = progressOf(this.store.plain(i));
       body = progress ? progressHtml(progress) : this.store.html(i);
       if (progress) cls += ' progress-line';
     }

@@ -108,10 +108,10 @@ export class Terminal {
     let style = from;
     for (const code of line.match(SGR)) style = this.sgrStep(style, code.slice(2, -1));
     this.style = style;
-    return { text: line.replace(SGR, ''), runs: null, src: line, from };
+    return { text: undefined, runs: null, src: line, from };  // one string kept per row, not two
   }
 
-  /** Style runs of a row (worked out from the source line for rows made by colouredRow). */
+  /** Style runs of a row (worked out from the source line for rows made by colouredRow, then kept). */
   runsOf(row) {
     if (row.src === undefined) return row.runs;
     let text = '';
@@ -131,6 +131,7 @@ export class Terminal {
       pos = SGR.lastIndex;
     }
     add(row.src.slice(pos));
+    row.text = text;
     row.runs = runs;
     row.src = undefined;
     return runs;
@@ -144,7 +145,10 @@ export class Terminal {
   }
 
   /** The characters row i shows. */
-  text(i) { return this.rows[i].text; }
+  text(i) {
+    const row = this.rows[i];
+    return row.src === undefined ? row.text : row.src.replace(SGR, '');
+  }
 
   /** Style object by id. */
   styleOf(id) { return this.styles[id]; }
@@ -154,7 +158,9 @@ export class Terminal {
     let c = this.open.get(y);
     if (c) return c;
     while (this.rows.length <= y) this.rows.push({ text: '', runs: null });
-    c = unpack(this.rows[y].text, this.runsOf(this.rows[y]));
+    const row = this.rows[y];
+    const runs = this.runsOf(row);
+    c = unpack(row.text, runs);
     this.open.set(y, c);
     return c;
   }
@@ -313,8 +319,8 @@ export class Terminal {
   /** Escaped HTML of row i: spans with classes (16 colours, attributes) and styles (256 and 24-bit). */
   html(i) {
     const row = this.rows[i];
-    const { text } = row;
     const runs = this.runsOf(row);
+    const { text } = row;
     const cells = SIMPLE.test(text) ? escapeHtml : wideHtml;
     if (!runs) return cells(text);
     let out = '';
