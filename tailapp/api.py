@@ -13,6 +13,7 @@ from tailapp import protocol as p
 from tailapp.auth import current_user
 from tailapp.params import ParamError, is_secret, split_secrets, validate
 from tailapp.tasks import REGISTRY
+from tailapp.terminal import Terminal
 from tailapp.users import User
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -195,18 +196,37 @@ def compare_job(job_id: str):
 
 @bp.get("/jobs/<job_id>/log")
 def get_log(job_id: str):
+    """The raw lines (as the task wrote them), or with ansi=0 the rendered rows as plain text."""
     job = load_job(job_id)
     after = _int_arg("after", 0, 0, None)
     limit = _int_arg("limit", MAX_LOG_PAGE, 1, MAX_LOG_PAGE)
-    texts, _ = _store().read_lines(job_id, after, limit)
+    raw = _int_arg("raw", 1, 0, 1) and _int_arg("ansi", 1, 0, 1)
+    if raw:
+        texts, total = _store().read_lines(job_id, after, limit)[0], job["lines"]
+    else:
+        texts, total = _plain_rows(job, after, limit)
     last = after + len(texts)
-    more = job["state"] not in p.TERMINAL or last < job["lines"]
+    more = job["state"] not in p.TERMINAL or last < total
     body = "".join(t + "\n" for t in texts)
     response = Response(body, mimetype="text/plain")
     response.headers["X-Next-Seq"] = str(last)
     if more:
         response.headers["X-More-Data"] = "true"
     return response
+
+
+def _plain_rows(job: dict, after: int, limit: int) -> tuple[list[str], int]:
+    """Rows `after`..`after + limit` of the rendered log, and the number of rows; the log is rendered from
+    its first line, since any line may redraw rows above it."""
+    term = Terminal()
+    read = 0
+    while read < job["lines"]:
+        texts, _ = _store().read_lines(job["id"], read, MAX_LOG_PAGE)
+        if not texts:
+            break
+        term.feed(texts)
+        read += len(texts)
+    return [row.rstrip() for row in term.rows[after : after + limit]], len(term.rows)
 
 
 def _int_arg(name: str, default: int, low: int, high: int | None) -> int:

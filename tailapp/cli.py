@@ -95,12 +95,19 @@ def _one_line_errors(fn):
 
 
 def _follow(client, job_id: str, after: int = 0) -> None:
+    """Stream the log: the bytes as written on a terminal (it renders them), rendered plain text otherwise."""
     from tailapp.client import exit_code
+    from tailapp.terminal import PlainOutput
 
+    stdout = click.get_binary_stream("stdout")
+    out = stdout if stdout.isatty() else PlainOutput(stdout)
     try:
-        job = client.follow(job_id, click.get_binary_stream("stdout"), after)
+        job = client.follow(job_id, out, after)
     except KeyboardInterrupt:
         sys.exit(130)
+    finally:
+        if out is not stdout:
+            out.close()
     if job["state"] != "succeeded":
         click.echo(f"job {job_id} {job['state']}" + (f": {job['error']}" if job.get("error") else ""), err=True)
     sys.exit(exit_code(job))

@@ -24,8 +24,11 @@ FILES = (
     "socket.io-client/dist/socket.io.esm.min.js",
     "socket.io-client/dist/socket.io.esm.min.js.map",
     "socket.io-client/LICENSE",
-    "ansi_up/ansi_up.js",
-    "ansi_up/LICENSE",
+    "get-east-asian-width/index.js",
+    "get-east-asian-width/lookup.js",
+    "get-east-asian-width/lookup-data.js",
+    "get-east-asian-width/utilities.js",
+    "get-east-asian-width/license",
 )
 PACKAGE_DIR = Path(__file__).resolve().parent
 VENDOR_DIR = PACKAGE_DIR / "static" / "vendor"

@@ -58,7 +58,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 
 
 
 def _security_headers(response):
-    # ansi_up writes colours as style attributes, hence style-src-attr; no inline script anywhere.
+    # term.js writes 256 and 24-bit colours as style attributes, hence style-src-attr; no inline script anywhere.
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

@@ -104,6 +104,11 @@ class LogWriter:
         return self._sent
 
     @property
+    def lines_queued(self) -> int:
+        """Lines accepted so far (sent or on their way)."""
+        return self._queued
+
+    @property
     def has_partial(self) -> bool:
         return bool(self._partial)
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Literal
 
 from tailapp import JobFailed, Secret, progress, run, section, tail_task
 
 log = logging.getLogger("sample")
+TERMINAL_FIXTURES = Path(__file__).parent / "fixtures" / "terminal"
+FixtureName = Literal["apt", "curl", "git", "npm", "pip", "rich", "stress", "tqdm", "traceback"]
 
 
 @tail_task
@@ -127,3 +131,56 @@ def report(result: str = "ok", fail: bool = False) -> int:
         print(f"[{n}/5] step {n} done in {time.time() - started:.3f}s, {n * 20}% ({os.getpid() * n} bytes)")
     print(f"result: {result}")
     return 1 if fail else 0
+
+
+@tail_task
+def replay(fixture: FixtureName = "tqdm", chunk: int = 256, interval: float = 0.005, gate: str = "") -> int:
+    """Write a recorded terminal fixture's bytes as the tool wrote them, `chunk` bytes every `interval` s;
+    with `gate` (a file path), only once that file exists (a test is ready to watch)."""
+    deadline = time.monotonic() + 30
+    while gate and not os.path.exists(gate) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    data = (TERMINAL_FIXTURES / f"{fixture}.raw").read_bytes()
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    for start in range(0, len(data), chunk):
+        sys.stdout.write(decoder.decode(data[start : start + chunk]))
+        time.sleep(interval)
+    sys.stdout.write(decoder.decode(b"", final=True))
+    return 0
+
+
+@tail_task
+def redraws(count: int = 200, interval: float = 0.001) -> int:
+    """Call progress() `count` times, with a line of output before and after."""
+    print("before")
+    for n in range(1, count + 1):
+        progress(n / count, f"item {n}")
+        time.sleep(interval)
+    print("after")
+    return 0
+
+
+@tail_task
+def stress(lines: int = 2000, seed: int = 15) -> int:
+    """Print tests/stress.py's random cursor log of `lines` lines at once."""
+    from tests.stress import stress_log
+
+    sys.stdout.write(stress_log(lines, seed))
+    return 0
+
+
+@tail_task
+def redraw_area(rate: int = 1000, seconds: float = 10.0, rows: int = 3) -> int:
+    """Redraw a `rows`-row progress area `rate` times a second for `seconds` (cursor up, erase, rewrite)."""
+    print("\n" * (rows - 1))
+    started = time.monotonic()
+    n = 0
+    while (elapsed := time.monotonic() - started) < seconds:
+        due = int(elapsed * rate)
+        for k in range(n, due):
+            bars = "".join(f"\x1b[2K\x1b[3{2 + r}mbar {r}\x1b[0m {'#' * ((k + 7 * r) % 50)} {k}\n" for r in range(rows))
+            sys.stdout.write(f"\x1b[{rows}A" + bars)
+        n = max(n, due)
+        time.sleep(0.005)
+    print(f"done after {n} redraws")
+    return 0

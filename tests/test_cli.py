@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import subprocess
 import sys
 from pathlib import Path
 
 from tailapp.embedded import free_port
+from tests.oracle import oracle_rows, visible_rows
+from tests.test_terminal import fixture_text
 
 TAILAPP = str(Path(sys.executable).parent / "tailapp")
 
@@ -23,13 +28,14 @@ def test_tail_follows_a_running_job_to_the_end_and_returns_its_code(stack):
     job_id = stack.start_job("slow_exit", code=3, lines=8, interval=0.15)
     stack.wait_job(job_id, states={"running"})
     result = cli(stack, "tail", job_id)
-    assert result.stdout.decode().splitlines() == [green(n) for n in range(1, 9)]
+    assert result.stdout.decode().splitlines() == [f"line {n}" for n in range(1, 9)]  # a pipe: rendered text
     assert result.returncode == 3
     assert result.stderr.decode() == f"job {job_id} failed: gave up with 3\n"
 
 
 def test_tail_from_skips_lines_and_resumes_across_a_server_restart(stack):
-    job_id = stack.start_job("slow_exit", code=0, lines=25, interval=0.2)
+    # Into a pipe a row is written once it is 50 rows above the cursor: 70 lines make the first come early.
+    job_id = stack.start_job("slow_exit", code=0, lines=70, interval=0.06)
     # Unbuffered: a buffered readline() may read past the first line, and communicate() would not see that.
     tail = subprocess.Popen([TAILAPP, "tail", job_id, "--from", "2", "--url", stack.url], stdout=subprocess.PIPE,
                             bufsize=0)
@@ -39,8 +45,41 @@ def test_tail_from_skips_lines_and_resumes_across_a_server_restart(stack):
         rest, _ = tail.communicate(timeout=60)
     finally:
         tail.kill()
-    assert (first + rest).decode().splitlines() == [green(n) for n in range(3, 26)]
+    assert (first + rest).decode().splitlines() == [f"line {n}" for n in range(3, 71)]
     assert tail.returncode == 0
+
+
+def test_tail_on_a_terminal_passes_the_bytes_through(stack):
+    job_id = stack.start_job("slow_exit", code=0, lines=3, interval=0.05)
+    stack.wait_job(job_id)
+    master, slave = pty.openpty()
+    try:
+        tail = subprocess.run([TAILAPP, "tail", job_id, "--url", stack.url], stdin=slave, stdout=slave,
+                              stderr=subprocess.DEVNULL, timeout=60)
+        os.close(slave)
+        out = b""
+        while select.select([master], [], [], 0.5)[0] and (chunk := _read(master)):
+            out += chunk
+    finally:
+        os.close(master)
+    assert tail.returncode == 0
+    assert out.decode() == "".join(f"{green(n)}\r\n" for n in range(1, 4))  # the tty adds the \r
+
+
+def test_tail_into_a_pipe_prints_what_a_terminal_shows(stack):
+    job_id = stack.start_job("replay", fixture="tqdm", chunk=512, interval=0.001)
+    result = cli(stack, "tail", job_id)
+    assert result.returncode == 0
+    expected = oracle_rows(fixture_text("tqdm"))
+    assert visible_rows(result.stdout.decode().split("\n")[:-1]) == expected
+    assert len(result.stdout.decode().splitlines()) < 5  # 62 raw lines of redrawn bars
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO once the other side is closed
+        return b""
 
 
 def test_start_follow_streams_and_exits_zero(stack):

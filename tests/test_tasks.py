@@ -45,8 +45,9 @@ def test_sections_and_progress_reach_the_viewer_and_the_job(stack):
     finally:
         viewer.disconnect()
     texts = [viewer.texts[seq] for seq in sorted(viewer.texts)]
+    # Raw lines as written: the second and third progress calls redraw the first one's row in place.
     assert texts == ["::group::Prepare", "preparing", "::endgroup::", "::progress::0.3333 step 1 of 3",
-                     "::progress::0.6667 step 2 of 3", "::progress::1 step 3 of 3"]
+                     "\x1b[1A\x1b[2K::progress::0.6667 step 2 of 3", "\x1b[1A\x1b[2K::progress::1 step 3 of 3"]
     assert stack.job(job_id)["progress"] == {"fraction": 1.0, "message": "step 3 of 3"}
 
 

@@ -1,34 +1,26 @@
-// The log as data: one entry per line (display text, time, style at its start). DOM is render.js's job.
-import { AnsiRenderer, toDisplay, toPlain } from './ansi.js';
+// The log as data: raw lines from the server go through the terminal model; what it draws are the rows
+// the reader sees, numbers and all (row index + 1). DOM is render.js's job.
+import { Terminal } from './term.js';
 
 const HTML_CACHE_SIZE = 4000;
 
-function sameState(a, b) {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  return a.fg === b.fg && a.bg === b.bg && a.bold === b.bold && a.faint === b.faint
-    && a.italic === b.italic && a.underline === b.underline;
-}
-
-/** Lines of one job, indexed from 0 (line number = index + 1 = seq). */
+/** Rendered rows of one job, indexed from 0. A row may be redrawn in place; rows are never removed. */
 export class LineStore {
   constructor() {
-    this.display = [];
-    this.times = [];
-    this.raw = [];          // kept only until ingested
+    this.term = new Terminal();
+    this.times = [];        // time of the raw line that made each row
+    this.raw = [];          // raw lines kept only until ingested
     this.rawTimes = [];
     this.rawPos = 0;
-    this.states = new Map(); // line index -> style at line start, only when not the default
-    this.lastState = null;
-    this.tracker = new AnsiRenderer();
-    this.painter = new AnsiRenderer();
+    this.rawCount = 0;      // raw lines ingested so far (the server's seq)
     this.htmlCache = new Map();
     this.listeners = [];
+    this.changeListeners = [];
   }
 
-  get length() { return this.display.length; }
+  get length() { return this.times.length; }
 
-  /** Lines received but not yet ingested. */
+  /** Raw lines received but not yet ingested. */
   get pending() { return this.raw.length - this.rawPos; }
 
   /** Queue raw lines (with their Unix ms times) for ingestion. */
@@ -39,7 +31,7 @@ export class LineStore {
     }
   }
 
-  /** Ingest queued lines for at most `budgetMs`; returns how many were ingested. */
+  /** Ingest queued lines for at most `budgetMs`; returns how many rows were added. */
   pump(budgetMs) {
     const start = this.length;
     const deadline = performance.now() + budgetMs;
@@ -49,35 +41,47 @@ export class LineStore {
       if (performance.now() > deadline) break;
     }
     if (this.rawPos === this.raw.length) { this.raw = []; this.rawTimes = []; this.rawPos = 0; }
+    const changed = this.takeChanged(start);
+    if (changed.length) for (const fn of this.changeListeners) fn(changed);
     const added = this.length - start;
     if (added) for (const fn of this.listeners) fn(start, added);
     return added;
   }
 
-  /** Call fn(firstIndex, count) after each batch of ingested lines. */
+  /** Call fn(firstIndex, count) after each batch of new rows. */
   onAppend(fn) { this.listeners.push(fn); }
 
+  /** Call fn(rowIndices) after each batch in which rows that were already shown got redrawn. */
+  onChange(fn) { this.changeListeners.push(fn); }
+
   ingest(raw, time) {
-    const i = this.display.length;
-    const display = toDisplay(raw);
-    this.display.push(display);
-    this.times.push(time);
-    if (this.lastState) this.states.set(i, this.lastState);
-    this.tracker.advance(display);
-    const next = this.tracker.state;
-    this.lastState = sameState(next, this.lastState) ? this.lastState : next;
-    this.onLine?.(i, raw, display);
+    const term = this.term;
+    term.write(raw);
+    this.rawCount++;
+    for (let i = this.length; i < term.length; i++) {
+      this.times.push(time);
+      // Markers (::group::, travis_fold) belong to the row the raw line ended on.
+      this.onLine?.(i, i === term.lastRow ? raw : '');
+    }
   }
 
-  /** Characters shown for line i, without styling. */
-  plain(i) { return toPlain(this.display[i]); }
+  takeChanged(firstNew) {
+    const changed = [];
+    for (const i of this.term.takeChanged()) {
+      this.htmlCache.delete(i);
+      if (i < firstNew) changed.push(i);
+    }
+    return changed;
+  }
 
-  /** Escaped, coloured HTML for line i (cached, bounded). */
+  /** Characters shown in row i, without styling. */
+  plain(i) { return this.term.text(i); }
+
+  /** Escaped, coloured HTML for row i (cached, bounded). */
   html(i) {
     let h = this.htmlCache.get(i);
     if (h !== undefined) return h;
-    this.painter.state = this.states.get(i) || null;
-    h = this.painter.html(this.display[i]);
+    h = this.term.html(i);
     if (this.htmlCache.size >= HTML_CACHE_SIZE) this.htmlCache.delete(this.htmlCache.keys().next().value);
     this.htmlCache.set(i, h);
     return h;

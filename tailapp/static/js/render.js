@@ -26,6 +26,16 @@ export class LogView {
     this.metaAt = 0;
     this.build();
     store.onAppend(() => this.request());
+    store.onChange((rows) => this.redraw(rows));
+  }
+
+  /** Rows redrawn by the log itself (a progress area): rebuild those in sight, in place. */
+  redraw(rows) {
+    for (const i of rows) {
+      const el = this.els.get(i);
+      if (el) { el.remove(); this.els.delete(i); }
+    }
+    this.request();
   }
 
   build() {
@@ -48,7 +58,7 @@ export class LogView {
     window.addEventListener('resize', () => this.request());
   }
 
-  /** Queue raw lines from the server; they are ingested and drawn in frames. */
+  /** Queue raw lines from the server; they are rendered into rows and drawn in frames. */
   append(lines, times) {
     this.store.enqueue(lines, times);
     this.request();
@@ -129,7 +139,7 @@ export class LogView {
       cls += ` sec-head${head.collapsed ? ' collapsed' : ''}${head.end === -1 ? ' running' : ''}`;
       body = `<span class="chev" aria-hidden="true"></span><span class="title">${escapeHtml(head.title)}</span> <span class="meta">${this.metaText(head)}</span>`;
     } else {
-      const progress = progressOf(this.store.display[i]);
+      const progress = progressOf(this.store.plain(i));
       body = progress ? progressHtml(progress) : this.store.html(i);
       if (progress) cls += ' progress-line';
     }

@@ -18,6 +18,7 @@ export class Search {
     this.timer = 0;
     view.decorate = (i, el) => this.decorate(i, el);
     this.store.onAppend(() => this.scanMore());
+    this.store.onChange(() => this.rescanSoon());
     this.bind();
   }
 
@@ -53,14 +54,33 @@ export class Search {
   /** Search the whole log for `query` (case-insensitive unless it has capitals). */
   run(query) {
     this.query = query;
+    this.reset();
+    this.scanMore();
+    if (this.lines.length) this.current = this.firstInSight();
+    this.show();
+  }
+
+  /** Rows were redrawn: search them again shortly, keeping the current match and the scroll position. */
+  rescanSoon() {
+    if (!this.query || this.rescanTimer) return;
+    this.rescanTimer = setTimeout(() => {
+      this.rescanTimer = 0;
+      if (!this.query) return;
+      const line = this.current === -1 ? -1 : this.lines[this.current];
+      this.reset();
+      this.scanMore();
+      this.current = line === -1 ? -1 : this.lines.findIndex((i) => i >= line);
+      this.showCount();
+      this.view.invalidate();
+    }, DEBOUNCE_MS);
+  }
+
+  reset() {
     this.lines = [];
     this.starts = [];
     this.byLine = new Map();
     this.scanned = 0;
     this.current = -1;
-    this.scanMore();
-    if (this.lines.length) this.current = this.firstInSight();
-    this.show();
   }
 
   scanMore() {
