@@ -13,7 +13,7 @@ from tailapp import protocol as p
 from tailapp.auth import current_user
 from tailapp.params import ParamError, is_secret, split_secrets, validate
 from tailapp.tasks import REGISTRY
-from tailapp.terminal import Terminal
+from tailapp.terminal import Terminal, render
 from tailapp.users import User
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -184,9 +184,13 @@ def comparison(job_id: str, other_id: str | None) -> dict:
     except compare.CompareError as exc:
         raise ApiError(500, str(exc)) from None
     store = _store()
-    result = off_loop(compare.diff, jobs.texts(store, other["id"], MAX_COMPARE_LINES),
+    result = off_loop(_compare_rows, jobs.texts(store, other["id"], MAX_COMPARE_LINES),
                       jobs.texts(store, job["id"], MAX_COMPARE_LINES), normalise)
     return {"job": job, "other": other, "ignored": normalise.names, **result}
+
+
+def _compare_rows(old: list[str], new: list[str], normalise: compare.Normaliser) -> dict:
+    return compare.diff(render(old), render(new), normalise)
 
 
 @bp.get("/jobs/<job_id>/compare")

@@ -1,9 +1,10 @@
 """Compare a job's log with another run's: what changed, with what changes on every run ignored.
 
-Each line is reduced to what a reader sees (escape codes dropped, the text after the last carriage
-return), then normalised by a list of rules that replace volatile parts — times, durations, ids, temporary
-paths, counters, sizes — with placeholders. The normalised lines are diffed (Myers' algorithm, through
-diff-match-patch); the hunks show the original text, with both runs' line numbers.
+Both logs are compared as the viewer shows them: the rendered rows of the terminal model
+(tailapp/terminal.py), numbered as the viewer numbers them. Each row is normalised by a list of rules that
+replace volatile parts — times, durations, ids, temporary paths, counters, sizes — with placeholders. The
+normalised rows are diffed (Myers' algorithm, through diff-match-patch); the hunks show the rows as they
+are, with both runs' row numbers.
 
 Rules are configurable: a TOML file (TAILAPP_COMPARE_FILE) may disable built-in rules and add its own:
 
@@ -23,7 +24,6 @@ from pathlib import Path
 
 import fast_diff_match_patch
 
-ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 CONTEXT = 3  # unchanged lines shown around a change
 DIFF_SECONDS = 1.0  # past this, the diff is correct but may be less than minimal
 
@@ -99,11 +99,6 @@ def normaliser(path: str | None) -> Normaliser:
     return Normaliser([rule for rule in BUILT_IN if rule.name not in disabled] + own)
 
 
-def shown(text: str) -> str:
-    """What the viewer shows of a line: no escape codes, only the text after the last carriage return."""
-    return ESCAPES.sub("", text.rsplit("\r", 1)[-1])
-
-
 def opcodes(a: list[str], b: list[str], seconds: float = DIFF_SECONDS) -> list[tuple[str, int, int, int, int]]:
     """difflib-style opcodes of a line diff of `a` and `b`.
 
@@ -155,20 +150,20 @@ def hunks_of(codes: list[tuple], context: int) -> list[list[tuple]]:
 
 
 def diff(old: list[str], new: list[str], normalise: Normaliser, context: int = CONTEXT) -> dict:
-    """Hunks of changes from `old` to `new`: each line as (op, old seq, new seq, text) with op " ", "-", "+"."""
-    old_shown, new_shown = [shown(t) for t in old], [shown(t) for t in new]
-    codes = opcodes([normalise(t) for t in old_shown], [normalise(t) for t in new_shown])
+    """Hunks of changes between two logs' rendered rows: each row as (op, old row, new row, text), op " ", "-"
+    or "+" (row numbers from 1)."""
+    codes = opcodes([normalise(t) for t in old], [normalise(t) for t in new])
     hunks, added, removed = [], 0, 0
     for changes in hunks_of(codes, context):
         i, j = max(0, changes[0][1] - context), max(0, changes[0][3] - context)
         lines = []
         for _, i1, i2, j1, j2 in changes:
-            lines += [(" ", i + k + 1, j + k + 1, new_shown[j + k]) for k in range(i1 - i)]  # context, then changes
-            lines += [("-", n + 1, None, old_shown[n]) for n in range(i1, i2)]
-            lines += [("+", None, n + 1, new_shown[n]) for n in range(j1, j2)]
+            lines += [(" ", i + k + 1, j + k + 1, new[j + k]) for k in range(i1 - i)]  # context, then changes
+            lines += [("-", n + 1, None, old[n]) for n in range(i1, i2)]
+            lines += [("+", None, n + 1, new[n]) for n in range(j1, j2)]
             removed, added, i, j = removed + i2 - i1, added + j2 - j1, i2, j2
-        tail = min(context, len(old_shown) - i, len(new_shown) - j)
-        lines += [(" ", i + k + 1, j + k + 1, new_shown[j + k]) for k in range(tail)]
+        tail = min(context, len(old) - i, len(new) - j)
+        lines += [(" ", i + k + 1, j + k + 1, new[j + k]) for k in range(tail)]
         hunks.append({"old_start": lines[0][1] or changes[0][1] + 1, "new_start": lines[0][2] or changes[0][3] + 1,
                       "lines": lines})
     return {"added": added, "removed": removed, "hunks": hunks}

@@ -19,6 +19,7 @@ SETTLE_ROWS = 50  # rows below which a row counts as final for a pipe (a tall te
 TOKEN = re.compile(r"([^\x00-\x1f\x7f-\x9f]+)|\x1b\[([0-?]*)([ -/]*)([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\|$)"
                    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\|$)|\x1b([ -/]*)([0-~]?)|([\x00-\x1f\x7f-\x9f])")
 PARAMS = re.compile(r"[0-9;:]*")
+SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
 
 def cell_width(char: str) -> int:
@@ -40,10 +41,12 @@ class Terminal:
 
     def write(self, line: str) -> None:
         """Process one raw log line and the newline that ended it."""
-        if self.x == 0 and self.y == len(self.rows) and line.isascii() and line.isprintable():
-            self.rows.append(line)  # the fast path: most build output
-            self.y += 1
-            return
+        if self.x == 0 and self.y == len(self.rows):
+            plain = SGR.sub("", line) if "\x1b" in line else line  # colours change no text
+            if plain.isascii() and plain.isprintable():
+                self.rows.append(plain)  # the fast path: most build output, coloured or not
+                self.y += 1
+                return
         for m in TOKEN.finditer(line):
             text, params, inter, final, esc_inter, esc_final, control = m.groups()
             if text is not None:

@@ -127,6 +127,8 @@ def report(result: str = "ok", fail: bool = False) -> int:
 
     started = time.time()
     print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} build {uuid.uuid4()} in {tempfile.mkdtemp()}")
+    print("fetching 0%")
+    print("\x1b[1A\x1b[2Kfetching 100%")  # redrawn in place: two raw lines, one row
     for n in range(1, 6):
         print(f"[{n}/5] step {n} done in {time.time() - started:.3f}s, {n * 20}% ({os.getpid() * n} bytes)")
     print(f"result: {result}")
