@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from tailapp import protocol as p
 from tailapp.auth import is_authenticated, local_only_refusal
+from tailapp.store import unavailable_message
 
 log = logging.getLogger(__name__)
 socketio = SocketIO()  # bound to the app in create_app
@@ -37,7 +39,11 @@ def on_subscribe(payload=None):
         job_id, after = p.parse_subscribe(payload)
     except p.BadRequest as exc:
         return _error(str(exc))
-    return _relay().subscribe(request.sid, job_id, after)
+    try:
+        return _relay().subscribe(request.sid, job_id, after)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:  # Redis restarting or loading: not our bug
+        log.warning("subscribe to %s failed: %s", job_id, exc)
+        return {**_error(unavailable_message(exc)), "retry": True}
 
 
 @socketio.on(p.UNSUBSCRIBE, namespace=p.NAMESPACE)

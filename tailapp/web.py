@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import redis
 from flask import Flask, current_app, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from werkzeug.exceptions import HTTPException, NotFound
@@ -13,7 +14,7 @@ from tailapp import api, codec, events, views
 from tailapp.auth import init_auth
 from tailapp.metrics import init_metrics
 from tailapp.relay import Relay
-from tailapp.store import connect
+from tailapp.store import connect, unavailable_message
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR_PACKAGES = ("socket.io-client", "ansi_up")  # the npm packages the browser may load
@@ -37,6 +38,8 @@ def init_web(app: Flask) -> None:
     app.register_error_handler(api.ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _http_error)
+    app.register_error_handler(redis.ConnectionError, _redis_unavailable)
+    app.register_error_handler(redis.TimeoutError, _redis_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
     events.socketio.init_app(
         app, async_mode="gevent", message_queue=settings["MESSAGE_QUEUE"],
@@ -104,6 +107,18 @@ def _http_error(exc: HTTPException):
     if _wants_json():
         return jsonify(error=message), exc.code
     return render_template("error.html", status=exc.code, message=message), exc.code
+
+
+def _redis_unavailable(exc: redis.RedisError):
+    current_app.logger.warning("Redis unavailable on %s: %s", request.path, exc)
+    message = unavailable_message(exc)
+    if _wants_json():
+        response = jsonify(error=message)
+    else:
+        response = current_app.make_response(render_template("error.html", status=503, message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 def _unexpected_error(exc: Exception):
