@@ -134,9 +134,9 @@ def _writer(settings: dict, store, job_id: str, spec: TailTask) -> LogWriter:
     """The job's log writer, masking the values of the configured and the task's secret variables."""
     names = [n.strip() for n in settings["SECRET_ENV"].split(",") if n.strip()]
     names += spec.secret_env
-    return LogWriter(store, job_id, max_line_chars=settings["MAX_LINE_BYTES"],
+    return LogWriter(store, job_id, max_line_bytes=settings["MAX_LINE_BYTES"],
                      max_pending=settings["WRITER_MAX_PENDING"], secrets=[os.environ.get(n, "") for n in names],
-                     max_log_chars=settings["MAX_LOG_BYTES"], tail_chars=settings["LOG_TAIL_BYTES"])
+                     max_log_bytes=settings["MAX_LOG_BYTES"], tail_bytes=settings["LOG_TAIL_BYTES"])
 
 
 def _call(spec: TailTask, params: dict, writer: LogWriter) -> tuple[str, int, str | None]:

@@ -50,11 +50,11 @@ class Stack:
     def start_worker(self, concurrency: int = 4) -> None:
         self.worker = self.spawn_worker("worker", concurrency)
 
-    def spawn_worker(self, name: str, concurrency: int = 4, *extra: str) -> subprocess.Popen:
+    def spawn_worker(self, name: str, concurrency: int = 4, *extra: str, env: dict | None = None) -> subprocess.Popen:
         """A Celery worker process named `name` on this Redis; stop it with stop_process."""
         return self._spawn(name, [sys.executable, "-m", "celery", "-A", "tailapp.celery", "worker", "-n",
                                   f"{name}@%h", "-c", str(concurrency), "--loglevel", "INFO", "--without-mingle",
-                                  "--without-gossip", *extra])
+                                  "--without-gossip", *extra], env)
 
     def spawn_server(self, name: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
         """Another server process on this Redis, once it answers: (process, url). Stop it with stop_process."""

@@ -82,3 +82,21 @@ def overtime(seconds: float = 30) -> int:
     print("working")
     time.sleep(seconds)
     return 0
+
+
+@tail_task
+def odd_names(count: int = 3) -> int:
+    """List file names that are not UTF-8, as Python reads them: with lone surrogates."""
+    print("listing")
+    for n in range(count):
+        print(f"found {os.fsdecode(b'caf' + bytes([0xff - n]) + b'.txt')}")
+    print("done")
+    return 0
+
+
+@tail_task
+def emoji(lines: int = 10, width: int = 25) -> int:
+    """Print lines of emoji: four UTF-8 bytes per character."""
+    for n in range(lines):
+        print(f"{n:06d} " + "\U0001f600" * width)
+    return 0
