@@ -105,7 +105,7 @@ def restart_job(job_id: str):
 @bp.get("/jobs/<job_id>/log")
 def get_log(job_id: str):
     job = load_job(job_id)
-    after = _int_arg("after", 0, 0, None)
+    after = _int_arg("after", 0, 0, p.MAX_SEQ)
     limit = _int_arg("limit", MAX_LOG_PAGE, 1, MAX_LOG_PAGE)
     texts, _ = _store().read_lines(job_id, after, limit)
     last = after + len(texts)

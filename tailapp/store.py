@@ -43,6 +43,7 @@ class key:  # noqa: N801 - used as a namespace: key.lines(job_id)
 
     jobs = f"{PREFIX}jobs"  # sorted set of job ids by created_at
     running = f"{PREFIX}running"  # set of running job ids, for the lost-job check
+    unarchived = f"{PREFIX}unarchived"  # set of finished job ids not in the archive yet (retried until they are)
     workers = f"{PREFIX}workers"  # sorted set of live Celery workers, scored by when they expire
 
 
@@ -154,6 +155,7 @@ class Store:
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(key.job(job_id), key.lines(job_id), key.heartbeat(job_id), key.cancel(job_id))
             pipe.zrem(key.jobs, job_id)
+            pipe.srem(key.unarchived, job_id)
             pipe.execute()
 
     def line_count(self, job_id: str) -> int:

@@ -100,3 +100,11 @@ def emoji(lines: int = 10, width: int = 25) -> int:
     for n in range(lines):
         print(f"{n:06d} " + "\U0001f600" * width)
     return 0
+
+
+@tail_task
+def noise(lines: int = 1000) -> int:
+    """Print random hex lines, which compress badly: a big archive file."""
+    for _ in range(lines):
+        print(os.urandom(64).hex())
+    return 0

@@ -148,3 +148,27 @@ def test_tailapp_tail_started_while_redis_loads_gets_the_whole_log(slow_redis, t
     assert job["state"] == "succeeded"
     assert out.getvalue().decode().split("\n")[:-1] == [e.partition(" ")[2] for e in stack.redis.lrange(
         f"tailapp:lines:{job_id}", 0, -1)] and job["lines"] == 500
+
+
+def test_relay_dropped_by_the_pubsub_buffer_limit_loses_no_line(stack):
+    """Redis drops the relay's subscription when its unread output passes the limit (here tiny, to force
+    it); the relay reconnects and the viewer resubscribes from its last line."""
+    assert stack.redis.config_get("client-output-buffer-limit")["client-output-buffer-limit"].endswith(
+        "pubsub 268435456 134217728 120")  # what tailapp's embedded Redis sets
+    n = 6_000
+    original = stack.redis.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
+    stack.redis.config_set("client-output-buffer-limit", "pubsub 256kb 0 0")
+    viewer = stack.viewer().connect()
+    try:
+        job_id = stack.start_job("emoji", lines=n, width=250)  # 1,007 bytes a line: batches pass 256 kB
+        stack.wait(lambda: requests.get(f"{stack.url}/api/jobs/{job_id}", timeout=2).ok, "the job")
+        assert viewer.subscribe(job_id, after=0)["ok"]
+        stack.wait_job(job_id, timeout=120)
+        stack.redis.config_set("client-output-buffer-limit", original)
+        viewer.wait_done(60)
+        assert viewer.seqs == list(range(1, n + 1)), (len(viewer.seqs), viewer.resyncs)
+        assert viewer.texts[n] == f"{n - 1:06d} " + "\U0001f600" * 250
+        assert viewer.resyncs >= 1, "the relay was never dropped: the test proves nothing"
+    finally:
+        stack.redis.config_set("client-output-buffer-limit", original)
+        viewer.disconnect()
