@@ -87,7 +87,7 @@ class Stack:
     def add_ballast(self, keys: int, value_bytes: int = 100) -> None:
         """Fill Redis' db 1 with `keys` keys and rewrite the append-only file, so a restart takes seconds to
         load (about 1.5 s per million 100-byte keys here); drop_ballast() undoes it."""
-        ballast = redis.Redis.from_url(self.redis_url.rsplit("/", 1)[0] + "/1", single_connection_client=True)
+        ballast = redis.Redis.from_url(self.redis_url.rsplit("/", 1)[0] + "/1", socket_timeout=300)
         try:
             ballast.execute_command("DEBUG", "POPULATE", keys, "ballast", value_bytes)
         finally:
@@ -95,7 +95,7 @@ class Stack:
         self.rewrite_aof()
 
     def drop_ballast(self) -> None:
-        redis.Redis.from_url(self.redis_url.rsplit("/", 1)[0] + "/1").flushdb()
+        redis.Redis.from_url(self.redis_url.rsplit("/", 1)[0] + "/1", socket_timeout=300).flushdb()
         self.rewrite_aof()
 
     def rewrite_aof(self) -> None:
