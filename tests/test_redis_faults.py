@@ -8,13 +8,17 @@ state for a second or more, and restart it under running jobs and live viewers.
 from __future__ import annotations
 
 import io
+import os
+import signal
 import threading
 import time
+import uuid
 
 import pytest
 import redis
 import requests
 
+from tailapp.app import create_app
 from tailapp.client import Client
 from tests.test_viewer import CHROMIUM, CHROMIUM_ARGS
 
@@ -172,3 +176,21 @@ def test_relay_dropped_by_the_pubsub_buffer_limit_loses_no_line(stack):
     finally:
         stack.redis.config_set("client-output-buffer-limit", original)
         viewer.disconnect()
+
+
+def test_watchdog_still_reaps_a_lost_job_after_a_restart_that_loads_for_seconds(slow_redis):
+    stack = slow_redis
+    worker = stack.spawn_worker("worker-reap", 1, "-Q", "reap")
+    try:
+        celery = create_app({"REDIS_URL": stack.redis_url}, serve=False).extensions["celery"]
+        assert restart_loading(stack) > 0.3
+        stack.wait(lambda: healthy(stack.url), "/healthz to be healthy after the restart", timeout=20)
+        job_id = uuid.uuid4().hex
+        celery.send_task("tailapp.demo", kwargs={"lines": 10_000, "interval": 0.05}, queue="reap", task_id=job_id)
+        stack.wait(lambda: requests.get(f"{stack.url}/api/jobs/{job_id}", timeout=2).ok, "the worker to take it")
+        stack.wait_job(job_id, states={"running"}, timeout=60)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    job = stack.wait_job(job_id, timeout=60)  # the heartbeat expires, then the server's watchdog reaps it
+    assert job["state"] == "lost", job
