@@ -38,12 +38,22 @@ def secret_pattern(secrets: Iterable[str]) -> re.Pattern | None:
 
 def encodable(text: str) -> str:
     """`text` with every lone surrogate replaced by U+FFFD, so it encodes as UTF-8."""
+    if text.isascii():  # the common case, and a constant-time check
+        return text
     return SURROGATE.sub("\ufffd", text) if SURROGATE.search(text) else text
 
 
 def line_size(line: str) -> int:
     """What a line counts against the size limits: its UTF-8 bytes and the per-line overhead."""
     return (len(line) if line.isascii() else len(line.encode())) + LINE_OVERHEAD
+
+
+def lines_size(lines: list[str]) -> int:
+    """line_size of all the lines (the same sum, with the ASCII case in C loops)."""
+    size = sum(map(len, lines)) + LINE_OVERHEAD * len(lines)
+    if not all(map(str.isascii, lines)):
+        size += sum(len(line.encode()) - len(line) for line in lines if not line.isascii())
+    return size
 
 
 def cut_utf8(text: str, size: int) -> list[str]:
@@ -156,7 +166,7 @@ class LogWriter:
             lines = [self._mask.sub(MASK, line) for line in lines]
         lines = self._cut_long(lines)
         elements = [encode_line(ms, line) for line in lines]
-        size = sum(map(line_size, lines))
+        size = lines_size(lines)
         if self._tail is not None or self._size + size > self.max_log_bytes:
             elements = self._limit(elements, lines, ms)
         self._size += size
@@ -211,7 +221,7 @@ class LogWriter:
 
     def _cut_long(self, lines: list[str]) -> list[str]:
         """The lines with each one over max_line_bytes split into pieces."""
-        if all(len(line) * 4 <= self.max_line_bytes for line in lines):  # 4: the most bytes a character takes
+        if max(map(len, lines), default=0) * 4 <= self.max_line_bytes:  # 4: the most bytes of a character
             return lines
         return [piece for line in lines for piece in self._cut(line)]
 
