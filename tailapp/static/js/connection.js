@@ -25,6 +25,7 @@ export class JobFeed {
     this.resubscribing = false;
     this.statusTimer = 0;
     this.retryTimer = 0;
+    this.attempt = 0;           // which subscribe() is current: acks of earlier ones are ignored
     socket.on('connect', () => this.onConnect());
     socket.on('disconnect', () => this.setStatus('reconnecting'));
     socket.io.on('reconnect_attempt', () => this.setStatus('reconnecting'));
@@ -54,20 +55,22 @@ export class JobFeed {
   subscribe() {
     clearTimeout(this.retryTimer);
     this.resubscribing = true;
-    return new Promise((resolve) => this.ask(resolve, RETRY_FIRST_MS));
+    const attempt = ++this.attempt;
+    return new Promise((resolve) => this.ask(resolve, RETRY_FIRST_MS, attempt));
   }
 
   /** One subscribe request. A refusal marked `retry` (Redis restarting or loading) is asked again later,
-   *  from the last line shown then, with a growing delay; a new subscribe() cancels the wait. */
-  ask(resolve, delay) {
+   *  from the last line shown then, with a growing delay; a new subscribe() replaces this one. */
+  ask(resolve, delay, attempt) {
     this.socket.emit(EVENTS.SUBSCRIBE, { job: this.jobId, after: this.last }, (ack) => {
+      if (attempt !== this.attempt) return;  // a later subscribe() took over (the server keeps only it)
       if (ack && ack.ok) {
         this.resubscribing = false;
         if (ack.job) this.cb.onJob(ack.job);
         resolve(true);
       } else if (ack && ack.retry) {
         this.setStatus('reconnecting');
-        this.retryTimer = setTimeout(() => this.ask(resolve, Math.min(delay * 2, RETRY_MAX_MS)), delay);
+        this.retryTimer = setTimeout(() => this.ask(resolve, Math.min(delay * 2, RETRY_MAX_MS), attempt), delay);
       } else {
         this.resubscribing = false;
         this.cb.onError((ack && ack.error) || 'subscribe failed');
