@@ -50,6 +50,8 @@ def line_size(line: str) -> int:
 
 def lines_size(lines: list[str]) -> int:
     """line_size of all the lines (the same sum, with the ASCII case in C loops)."""
+    if len(lines) == 1:  # print(): one line a call, and this runs for each
+        return line_size(lines[0])
     size = sum(map(len, lines)) + LINE_OVERHEAD * len(lines)
     if not all(map(str.isascii, lines)):
         size += sum(len(line.encode()) - len(line) for line in lines if not line.isascii())
@@ -221,7 +223,8 @@ class LogWriter:
 
     def _cut_long(self, lines: list[str]) -> list[str]:
         """The lines with each one over max_line_bytes split into pieces."""
-        if max(map(len, lines), default=0) * 4 <= self.max_line_bytes:  # 4: the most bytes of a character
+        fits = self.max_line_bytes // 4  # characters that fit whatever they are (4: the most bytes of one)
+        if len(lines[0]) <= fits if len(lines) == 1 else max(map(len, lines), default=0) <= fits:
             return lines
         return [piece for line in lines for piece in self._cut(line)]
 
