@@ -107,15 +107,18 @@ def archive(store: Store, job: dict) -> bool:
     return True
 
 
-def retry_archives(store: Store) -> int:
-    """Archive again the finished jobs whose copy failed; return how many are archived now."""
+def retry_archives(store: Store, finished_before_s: float = 0) -> int:
+    """Archive again the finished jobs whose copy failed, among those that finished more than
+    `finished_before_s` seconds ago (younger ones may still be being copied); return how many are now."""
     archived = 0
     for job_id in store.redis.smembers(key.unarchived):
         fields = store.job_hash(job_id)
         if not fields:  # deleted meanwhile
             store.redis.srem(key.unarchived, job_id)
-        elif fields.get("state") in p.TERMINAL and archive(store, to_object(fields)):
-            archived += 1
+            continue
+        job = to_object(fields)
+        if job["state"] in p.TERMINAL and (job["finished_at"] or 0) < now_ms() - finished_before_s * 1000:
+            archived += archive(store, job)
     return archived
 
 
