@@ -202,7 +202,7 @@ def compare_job(job_id: str):
 def get_log(job_id: str):
     """The raw lines (as the task wrote them), or with ansi=0 the rendered rows as plain text."""
     job = load_job(job_id)
-    after = _int_arg("after", 0, 0, None)
+    after = _int_arg("after", 0, 0, p.MAX_SEQ)
     limit = _int_arg("limit", MAX_LOG_PAGE, 1, MAX_LOG_PAGE)
     raw = _int_arg("raw", 1, 0, 1) and _int_arg("ansi", 1, 0, 1)
     if raw:

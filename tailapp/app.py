@@ -18,7 +18,7 @@ from tailapp import commands, config
 from tailapp.archive import Archive
 from tailapp.celery_app import init_celery
 from tailapp.config import ConfigError
-from tailapp.store import Store, connect
+from tailapp.store import Store, connect, fixed_pool_client
 
 
 @dataclass
@@ -89,9 +89,7 @@ def _redis(url: str, pool_size: int | None, name: str) -> redis.Redis:
     """A client; with pool_size, a fixed pool that waits for a free connection instead of growing."""
     if pool_size is None:
         return connect(url, client_name=name)
-    pool = redis.BlockingConnectionPool.from_url(url, max_connections=pool_size, timeout=10, client_name=name,
-                                                 decode_responses=True, health_check_interval=30)
-    return redis.Redis(connection_pool=pool)
+    return fixed_pool_client(url, pool_size, name)
 
 
 def import_task_modules(names: str | None) -> None:

@@ -4,7 +4,8 @@ The default is a directory under the data dir; `s3://bucket/prefix` and the like
 fsspec backend is installed. The log is a series of gzip members of at most MEMBER_LINES lines or
 MEMBER_CHARS characters, so the file is a plain .log.gz (zcat reads it whole) and a read of lines n..m
 decompresses only the members holding them; where each member starts goes to a small index file. The
-log and the index are written first and the JSON last, so a job that has JSON has a complete log.
+log and the index are written first and the JSON last, so a job that has JSON has a complete log; each file
+is written under a temporary name and renamed when complete, so a full disk leaves no partial file.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import gzip
 import json
 import sys
+import uuid
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import fsspec
@@ -53,21 +56,41 @@ class Archive:
 
     # -- writing ------------------------------------------------------------------------------------
     def save(self, job: dict, elements: Iterable[str]) -> None:
-        """Write a finished job's log and its index, then its object."""
+        """Write a finished job's log and its index, then its object; each file appears whole or not at all."""
         self.fs.makedirs(f"{self.root}/{job['id'][:2]}", exist_ok=True)
-        starts, offsets = [0], [0]
-        with self.fs.open(self._path(job["id"], ".log.gz"), "wb") as out:
-            for member in self._members_of(elements):
-                compressed = gzip.compress("".join(e + "\n" for e in member).encode(), compresslevel=6)
-                out.write(compressed)
-                starts.append(starts[-1] + len(member))
-                offsets.append(offsets[-1] + len(compressed))
-            if len(offsets) == 1:  # no lines: still a valid gzip file
-                out.write(gzip.compress(b""))
-        with self.fs.open(self._path(job["id"], ".index.json"), "w") as out:
+        with self._replacing(self._path(job["id"], ".log.gz"), "wb") as out:
+            starts, offsets = self._write_log(out, elements)
+        with self._replacing(self._path(job["id"], ".index.json"), "w") as out:
             json.dump({"starts": starts, "offsets": offsets}, out)
-        with self.fs.open(self._path(job["id"], ".json"), "w") as out:
+        with self._replacing(self._path(job["id"], ".json"), "w") as out:
             json.dump(job, out)
+
+    def _write_log(self, out, elements: Iterable[str]) -> tuple[list[int], list[int]]:
+        """Write the elements as gzip members; their first lines and byte offsets, each with the end."""
+        starts, offsets = [0], [0]
+        for member in self._members_of(elements):
+            compressed = gzip.compress("".join(e + "\n" for e in member).encode(), compresslevel=6)
+            out.write(compressed)
+            starts.append(starts[-1] + len(member))
+            offsets.append(offsets[-1] + len(compressed))
+        if len(offsets) == 1:  # no lines: still a valid gzip file
+            out.write(gzip.compress(b""))
+        return starts, offsets
+
+    @contextmanager
+    def _replacing(self, path: str, mode: str):
+        """A file to write that takes `path`'s place only once complete (a full disk leaves no part)."""
+        temporary = f"{path}.{uuid.uuid4().hex[:8]}.part"
+        try:
+            with self.fs.open(temporary, mode) as out:
+                yield out
+            self.fs.mv(temporary, path)
+        except BaseException:
+            try:
+                self.fs.rm(temporary)
+            except OSError:  # never created
+                pass
+            raise
 
     # -- reading ------------------------------------------------------------------------------------
     def job(self, job_id: str) -> dict | None:

@@ -18,6 +18,7 @@ from tailapp import protocol as p
 
 EXIT_CANCELLED = 130  # what a shell reports for a job stopped by Ctrl-C
 EXIT_LOST = 75  # EX_TEMPFAIL: the worker went away; trying again may work
+RETRY_FIRST, RETRY_MAX = 0.25, 5.0  # backoff of a subscribe the server refused with "retry": true
 
 
 class ClientError(Exception):
@@ -102,6 +103,7 @@ class Follower:
         self.job: dict | None = None
         self.error: str | None = None
         self.done = threading.Event()
+        self.retry_delay = RETRY_FIRST  # before the next subscribe after a retryable refusal
         self.sio = in_order(socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5))
         for event, handler in (("connect", self._subscribe), ("disconnect", self._on_disconnect),
                                (p.LINES, self._on_lines), (p.JOB, self._on_job), (p.RESYNC, self._on_resync)):
@@ -146,9 +148,18 @@ class Follower:
         self.sio.emit(p.SUBSCRIBE, payload, namespace=p.NAMESPACE, callback=self._on_ack)
 
     def _on_ack(self, answer: dict) -> None:
-        if not answer.get("ok"):
+        if answer.get("ok"):
+            self.retry_delay = RETRY_FIRST
+        elif answer.get("retry") and not self.done.is_set():  # Redis restarting or loading: ask again later
+            threading.Timer(self.retry_delay, self._subscribe_if_connected).start()
+            self.retry_delay = min(self.retry_delay * 2, RETRY_MAX)
+        else:
             self.error = answer.get("error") or "subscribe failed"
             self.done.set()
+
+    def _subscribe_if_connected(self) -> None:
+        if p.NAMESPACE in self.sio.namespaces and not self.done.is_set():  # else the next connect subscribes
+            self._subscribe()
 
     def _on_lines(self, message: dict) -> None:
         if message.get("job") != self.job_id:

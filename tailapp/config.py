@@ -12,6 +12,7 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": "./var",
     "ARCHIVE_URL": None,  # where finished jobs are kept: a directory or an fsspec URL; None: <DATA_DIR>/archive
     "REDIS_TTL_SECONDS": 7 * 24 * 3600,  # finished jobs leave Redis after this; the archive keeps them
+    "ARCHIVE_RETRY_SECONDS": 300,  # how often servers retry archiving jobs whose copy failed (disk full…)
     "KEEP_DAYS": 0,  # archive retention: delete finished jobs older than this (0: keep)
     "KEEP_JOBS": 0,  # archive retention: keep at most this many finished jobs (0: no limit)
     "HOST": "127.0.0.1",

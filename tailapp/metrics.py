@@ -85,16 +85,26 @@ def init_metrics(app: Flask) -> None:
     app.add_url_rule("/metrics", "metrics", metrics)
 
 
+RELAY_DOWN_LIMIT = 30.0  # seconds the relay may stay off its feed before /healthz says the process is broken
+
+
 def healthz() -> tuple[Response, int]:
-    """200 with {"redis": "ok", ...} when Redis answers, else 503."""
+    """200 with {"redis": "ok", ...} when Redis answers and the relay follows it, else 503."""
     runtime = current_app.extensions["tailapp"]
-    body = {"redis": "ok", "workers": 0, "relay": "connected" if runtime.relay.connected else "reconnecting"}
+    relay = runtime.relay
+    body = {"redis": "ok", "workers": 0, "relay": "connected" if relay.connected else "reconnecting"}
     try:
         runtime.store.redis.ping()
         body["workers"] = liveness.live_workers(runtime.store.redis)
+    except redis.BusyLoadingError:
+        body["redis"] = "loading"
     except redis.RedisError as exc:
         body["redis"] = f"error: {exc}"
-    return jsonify(body), 200 if body["redis"] == "ok" else 503
+    down = time.monotonic() - relay.changed_at
+    if not relay.connected and down > RELAY_DOWN_LIMIT:
+        body["relay"] = f"reconnecting for {down:.0f} s"  # Redis answers us, yet no feed: restart the process
+    ok = body["redis"] == "ok" and (relay.connected or down <= RELAY_DOWN_LIMIT)
+    return jsonify(body), 200 if ok else 503
 
 
 def metrics() -> Response:

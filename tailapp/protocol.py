@@ -40,9 +40,12 @@ def parse_job_id(value: object) -> str:
     return value
 
 
+MAX_SEQ = 2**53 - 1  # the largest seq a client may name: exact in JavaScript, and far from Redis' 64-bit limit
+
+
 def parse_after(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadRequest('"after" must be an integer \u2265 0')
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:
+        raise BadRequest(f'"after" must be an integer from 0 to {MAX_SEQ}')
     return value
 
 

@@ -54,6 +54,7 @@ class Relay:
         self.emit_options = {"ignore_queue": True} if ignore_queue else {}
         self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
         self.connected = False
+        self.changed_at = time.monotonic()  # when `connected` last changed (from False: since the start)
         self.metrics = None  # tailapp.metrics.Metrics, when the app has them
         self.outbox = Outbox(server, self.emit_options)
         self._greenlet = None
@@ -67,7 +68,8 @@ class Relay:
         """Stop reading the feed (on shutdown)."""
         if self._greenlet is not None:
             self._greenlet.kill(block=False)
-            self._greenlet, self.connected = None, False
+            self._greenlet = None
+            self._set_connected(False)
 
     def _run(self) -> None:
         delay, lost_feed = 0.1, False
@@ -75,10 +77,10 @@ class Relay:
             pubsub = self.pubsub_client.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.psubscribe(JOB_CHANNEL_PATTERN)
-                self.connected, delay = True, 0.1
                 if lost_feed:
-                    self._tell_everyone_to_resync()
-                    self.store.warm()  # Redis restarted: reopen the whole fixed pool, not one by one
+                    self._recover()
+                self._set_connected(True)
+                delay = 0.1
                 self._follow(pubsub)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("relay lost Redis (%s); reconnecting in %.1fs", exc, delay)
@@ -86,9 +88,25 @@ class Relay:
                 log.exception("relay error; reconnecting")
             finally:
                 pubsub.close()
-            self.connected, lost_feed = False, True
+            self._set_connected(False)
+            lost_feed = True
             gevent.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected or self.connected:
+            self.changed_at = time.monotonic()
+        self.connected = connected
+
+    def _recover(self) -> None:
+        """After a lost feed: once Redis has loaded its data, reopen the pool and resync every viewer."""
+        # Redis takes PSUBSCRIBE while it loads, but a resubscription's reads would get LOADING errors.
+        self.store.wait_loaded()
+        try:
+            self.store.warm()  # reopen the whole fixed pool now, not one by one under the viewers' load
+        except redis.RedisError as exc:  # not fatal: a pooled connection also reconnects when next used
+            log.warning("Redis pool not reopened at once: %s", exc)
+        self._tell_everyone_to_resync()
 
     def _handle_safely(self, channel: str, data: str) -> None:
         try:
@@ -179,7 +197,11 @@ class Relay:
             return {"ok": False, "error": f"too many subscriptions on one connection (at most {limit})"}
         sync = Syncing(sid, job_id)
         self.syncing.setdefault(job_id, {})[sid] = sync  # before any read: nothing published now is missed
-        job = jobs.get(self.store, job_id)
+        try:
+            job = jobs.get(self.store, job_id)
+        except redis.RedisError:
+            self._forget(sync)  # the client is told to try again; no handshake may stay behind
+            raise
         if job is None:
             self._forget(sync)
             return {"ok": False, "error": "unknown job"}

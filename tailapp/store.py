@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 
 PREFIX = "tailapp:"
 NULL = ""  # how a hash field stores None
@@ -44,6 +47,7 @@ class key:  # noqa: N801 - used as a namespace: key.lines(job_id)
 
     jobs = f"{PREFIX}jobs"  # sorted set of job ids by created_at
     running = f"{PREFIX}running"  # set of running job ids, for the lost-job check
+    unarchived = f"{PREFIX}unarchived"  # set of finished job ids not in the archive yet (retried until they are)
     workers = f"{PREFIX}workers"  # sorted set of live Celery workers, scored by when they expire
 
 
@@ -160,6 +164,7 @@ class Store:
             pipe.delete(key.job(job_id), key.lines(job_id), key.heartbeat(job_id), key.cancel(job_id),
                         key.secrets(job_id))
             pipe.zrem(key.jobs, job_id)
+            pipe.srem(key.unarchived, job_id)
             pipe.execute()
 
     def stash_secrets(self, job_id: str, values: dict, seconds: int) -> None:
@@ -177,14 +182,26 @@ class Store:
     def line_count(self, job_id: str) -> int:
         return int(self.redis.llen(key.lines(job_id)))
 
+    def wait_loaded(self, poll: float = 0.1) -> None:
+        """Return once Redis answers data commands (it accepts connections and subscriptions while it
+        still loads its data set, answering LOADING to the rest)."""
+        while True:
+            try:
+                self.redis.ping()
+                return
+            except redis.BusyLoadingError:
+                time.sleep(poll)
 
     def warm(self, count: int | None = None) -> None:
         """Open `count` (default: all) pooled connections now, so the process holds a fixed number."""
         pool = self.redis.connection_pool
-        count = count or getattr(pool, "max_connections", 1)
-        taken = [pool.get_connection() for _ in range(count)]  # reconnects any that Redis dropped
-        for connection in taken:
-            pool.release(connection)
+        taken = []
+        try:  # each is held until all are open (LIFO: a released one would be handed out again)
+            for _ in range(count or getattr(pool, "max_connections", 1)):
+                taken.append(pool.get_connection())  # reconnects any that Redis dropped
+        finally:  # on a failure too: a connection not given back is lost to the fixed pool for good
+            for connection in taken:
+                pool.release(connection)
 
 
 def encode_line(ms: int, text: str) -> str:
@@ -229,6 +246,33 @@ def encode_field(value: object) -> str:
 
 def pairs_to_dict(flat: list) -> dict:
     return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+class RetryButNotWhileLoading(Retry):
+    """redis-py's retry of a command on connection errors, except LOADING (a ConnectionError to redis-py):
+    retrying that for seconds would hold a pooled connection per request until the pool runs dry, where
+    the caller can answer "try again" at once."""
+
+    def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):
+        def retryable(error: Exception) -> bool:
+            return not isinstance(error, redis.BusyLoadingError) and (is_retryable is None or is_retryable(error))
+
+        return super().call_with_retry(do, fail, retryable, with_failure_count)
+
+
+def fixed_pool_client(url: str, size: int, name: str, wait_seconds: float = 10) -> redis.Redis:
+    """A client on a fixed pool of `size` connections that waits for a free one instead of growing."""
+    retry = RetryButNotWhileLoading(ExponentialWithJitterBackoff(base=0.01, cap=1), 10)
+    pool = redis.BlockingConnectionPool.from_url(url, max_connections=size, timeout=wait_seconds, client_name=name,
+                                                 decode_responses=True, health_check_interval=30, retry=retry)
+    return redis.Redis(connection_pool=pool)
+
+
+def unavailable_message(exc: redis.RedisError) -> str:
+    """What to tell a client when Redis cannot answer now: a short sentence; trying again will work."""
+    if isinstance(exc, redis.BusyLoadingError):
+        return "Redis is loading its data, try again"
+    return "Redis is unreachable, try again"
 
 
 def connect(url: str, **kwargs) -> redis.Redis:

@@ -33,6 +33,9 @@ def _loop(store: Store, settings: dict, interval: float) -> None:
             if time.monotonic() - healthy_since > HEARTBEAT_SECONDS:
                 for job_id in jobs.reap_lost(store, HEARTBEAT_SECONDS):
                     log.warning("job %s lost: no heartbeat for %d s", job_id, HEARTBEAT_SECONDS)
+            if loops % max(1, round(settings["ARCHIVE_RETRY_SECONDS"] / interval)) == 0:
+                if archived := jobs.retry_archives(store, settings["ARCHIVE_RETRY_SECONDS"]):
+                    log.info("archived %d finished jobs on a retry", archived)
             if loops % PRUNE_EVERY == 0 and (settings["KEEP_DAYS"] or settings["KEEP_JOBS"]):
                 log.info("retention: %d finished jobs deleted", jobs.prune(store, settings["KEEP_DAYS"],
                                                                           settings["KEEP_JOBS"]))

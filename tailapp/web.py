@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis
 from flask import Flask, current_app, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from werkzeug.exceptions import HTTPException, NotFound
@@ -12,7 +13,7 @@ from tailapp.auth import init_auth
 from tailapp.hosts import HostCheck
 from tailapp.metrics import init_metrics
 from tailapp.relay import Relay
-from tailapp.store import connect
+from tailapp.store import connect, unavailable_message
 
 MAX_SOCKET_PAYLOAD = 4 * 1024 * 1024  # larger Socket.IO packets close the connection
 
@@ -34,6 +35,8 @@ def init_web(app: Flask) -> None:
     app.register_error_handler(api.ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _http_error)
+    app.register_error_handler(redis.ConnectionError, _redis_unavailable)
+    app.register_error_handler(redis.TimeoutError, _redis_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
     events.socketio.init_app(
         app, async_mode="gevent", message_queue=settings["MESSAGE_QUEUE"],
@@ -105,6 +108,18 @@ def _http_error(exc: HTTPException):
     if _wants_json():
         return jsonify(error=message), exc.code
     return render_template("error.html", status=exc.code, message=message), exc.code
+
+
+def _redis_unavailable(exc: redis.RedisError):
+    current_app.logger.warning("Redis unavailable on %s: %s", request.path, exc)
+    message = unavailable_message(exc)
+    if _wants_json():
+        response = jsonify(error=message)
+    else:
+        response = current_app.make_response(render_template("error.html", status=503, message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 def _unexpected_error(exc: Exception):

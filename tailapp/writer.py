@@ -7,6 +7,8 @@ once, and a fast producer gets large batches without any timer.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from collections import deque
@@ -16,10 +18,49 @@ import redis
 from tailapp.masking import Masker
 from tailapp.store import MAX_LINES_PER_CALL, Store, encode_line
 
+log = logging.getLogger(__name__)
 CUT_MARKER = " \u21a9"  # ends each piece of a line that was split for being too long
+LINE_OVERHEAD = 16  # bytes a line costs beyond its text: its "<ms> " prefix and separators, counted in limits
+SURROGATE = re.compile("[\ud800-\udfff]")  # not encodable as UTF-8 (e.g. a non-UTF-8 file name, decoded)
+UNSTORABLE_LINE = "\x1b[31m\u25a0 tailapp could not store this line ({error}); the log goes on\x1b[0m"
 TRUNCATED_LINE = ("\x1b[33m\u2702 log truncated at {limit}: further output is dropped; "
                   "the last {tail} are kept and shown at the end\x1b[0m")
 TAIL_LINE = "\x1b[33m\u2702 {omitted} lines omitted; the last {kept} lines of output follow\x1b[0m"
+
+
+def encodable(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD, so it encodes as UTF-8."""
+    if text.isascii():  # the common case, and a constant-time check
+        return text
+    return SURROGATE.sub("\ufffd", text) if SURROGATE.search(text) else text
+
+
+def line_size(line: str) -> int:
+    """What a line counts against the size limits: its UTF-8 bytes and the per-line overhead."""
+    return (len(line) if line.isascii() else len(line.encode())) + LINE_OVERHEAD
+
+
+def lines_size(lines: list[str]) -> int:
+    """line_size of all the lines (the same sum, with the ASCII case in C loops)."""
+    if len(lines) == 1:  # print(): one line a call, and this runs for each
+        return line_size(lines[0])
+    size = sum(map(len, lines)) + LINE_OVERHEAD * len(lines)
+    if not all(map(str.isascii, lines)):
+        size += sum(len(line.encode()) - len(line) for line in lines if not line.isascii())
+    return size
+
+
+def cut_utf8(text: str, size: int) -> list[str]:
+    """`text` in pieces of at most `size` UTF-8 bytes, never splitting a character."""
+    data = text.encode()
+    pieces, start = [], 0
+    while start < len(data):
+        end = min(start + size, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a continuation byte: back to the start of its character
+            end -= 1
+        pieces.append(data[start:end].decode())
+        start = end
+    return pieces
 
 
 def human_size(n: int) -> str:
@@ -33,18 +74,18 @@ class WriterError(RuntimeError):
 class LogWriter:
     """A text stream whose lines go to a job's backlog and channel, with seq and timestamp."""
 
-    def __init__(self, store: Store, job_id: str, *, max_line_chars: int = 64 * 1024,
+    def __init__(self, store: Store, job_id: str, *, max_line_bytes: int = 64 * 1024,
                  max_pending: int = 50_000, retry_seconds: float = 60.0, masker: Masker | None = None,
-                 max_log_chars: int = 100 * 1024 * 1024, tail_chars: int = 1024 * 1024):
+                 max_log_bytes: int = 100 * 1024 * 1024, tail_bytes: int = 1024 * 1024):
         self.store = store
         self.job_id = job_id
-        self.max_line_chars = max_line_chars
+        self.max_line_bytes = max_line_bytes
         self.max_pending = max_pending
         self.retry_seconds = retry_seconds
-        self.max_log_chars = max_log_chars
-        self.tail_chars = tail_chars
+        self.max_log_bytes = max_log_bytes
+        self.tail_bytes = tail_bytes
         self.masker = masker or Masker()
-        self._size = 0  # characters of log written so far
+        self._size = 0  # bytes of log written so far, as line_size counts them
         self._tail: deque[tuple[str, int]] | None = None  # once truncated: (element, size) of the last output
         self._tail_size = 0
         self._omitted = 0
@@ -61,17 +102,18 @@ class LogWriter:
     # -- the stream API (print(), sys.stdout) -------------------------------------------------------
     def write(self, text: str) -> int:
         """Accept text; every complete line is queued at once, a trailing partial line waits."""
+        written, text = len(text), encodable(text)
         if "\n" not in text:
             self._partial += text
-            if len(self._partial) > self.max_line_chars * 4:  # no newline for a long while: ship it in pieces
+            if len(self._partial) > self.max_line_bytes * 4:  # no newline for a long while: ship it in pieces
                 self._push([self._partial])
                 self._partial = ""
-            return len(text)
+            return written
         first, *rest = text.split("\n")
         lines = [self._partial + first, *rest]
         self._partial = lines.pop()
         self._push(lines)
-        return len(text)
+        return written
 
     def writable(self) -> bool:
         return True
@@ -121,11 +163,10 @@ class LogWriter:
         ms = int(time.time() * 1000)
         if self.masker:  # whole lines, before they are cut: a secret written in two parts is still caught
             lines = [self.masker.mask(line) for line in lines]
-        if any(len(line) > self.max_line_chars for line in lines):
-            lines = [piece for line in lines for piece in self._cut(line)]
+        lines = self._cut_long(lines)
         elements = [encode_line(ms, line) for line in lines]
-        size = sum(map(len, lines))
-        if self._tail is not None or self._size + size > self.max_log_chars:
+        size = lines_size(lines)
+        if self._tail is not None or self._size + size > self.max_log_bytes:
             elements = self._limit(elements, lines, ms)
         self._size += size
         self._enqueue(elements)
@@ -143,18 +184,19 @@ class LogWriter:
 
     def _limit(self, elements: list[str], lines: list[str], ms: int) -> list[str]:
         """Past the size limit: send what fits and a notice once, keep only the tail of the rest."""
-        room = self.max_log_chars - self._size
+        room = self.max_log_bytes - self._size
         sent = []
         for element, line in zip(elements, lines, strict=True):
-            if self._tail is None and len(line) <= room:
+            size = line_size(line)
+            if self._tail is None and size <= room:
                 sent.append(element)
-                room -= len(line)
+                room -= size
             else:
                 if self._tail is None:
-                    sent.append(encode_line(ms, TRUNCATED_LINE.format(limit=human_size(self.max_log_chars),
-                                                                       tail=human_size(self.tail_chars))))
+                    sent.append(encode_line(ms, TRUNCATED_LINE.format(limit=human_size(self.max_log_bytes),
+                                                                       tail=human_size(self.tail_bytes))))
                     self._start_tail()
-                self._keep(element, len(line))
+                self._keep(element, size)
         return sent
 
     def _start_tail(self) -> None:
@@ -164,7 +206,7 @@ class LogWriter:
     def _keep(self, element: str, size: int) -> None:
         self._tail.append((element, size))
         self._tail_size += size
-        while self._tail_size > self.tail_chars and len(self._tail) > 1:
+        while self._tail_size > self.tail_bytes and len(self._tail) > 1:
             self._tail_size -= self._tail.popleft()[1]
             self._omitted += 1
 
@@ -176,12 +218,18 @@ class LogWriter:
         self._tail = None
         self._enqueue(kept)
 
+    def _cut_long(self, lines: list[str]) -> list[str]:
+        """The lines with each one over max_line_bytes split into pieces."""
+        fits = self.max_line_bytes // 4  # characters that fit whatever they are (4: the most bytes of one)
+        if len(lines[0]) <= fits if len(lines) == 1 else max(map(len, lines), default=0) <= fits:
+            return lines
+        return [piece for line in lines for piece in self._cut(line)]
+
     def _cut(self, line: str) -> list[str]:
         """Split an over-long line into pieces; every piece but the last ends with a visible marker."""
-        if len(line) <= self.max_line_chars:
+        if len(line) <= self.max_line_bytes // 4 or len(line.encode()) <= self.max_line_bytes:
             return [line]
-        size = self.max_line_chars - len(CUT_MARKER)
-        pieces = [line[i : i + size] for i in range(0, len(line), size)]
+        pieces = cut_utf8(line, self.max_line_bytes - len(CUT_MARKER.encode()))
         return [p + CUT_MARKER for p in pieces[:-1]] + pieces[-1:]
 
     def _raise_if_failed(self) -> None:
@@ -217,12 +265,36 @@ class LogWriter:
         return batch
 
     def _send(self, batch: list[str]) -> None:
+        """Append a batch; one that fails for another reason than Redis (a line that does not encode…) goes
+        line by line instead, so the lines after a bad one are kept."""
+        try:
+            self._append(batch, self._sent)
+        except (WriterError, redis.ResponseError):
+            raise  # Redis unreachable for too long, or the log is not what this writer thinks (deleted)
+        except Exception as exc:  # noqa: BLE001 - one bad line must not lose the ones after it
+            log.error("job %s: a batch of %d lines was refused (%r); sending it line by line",
+                      self.job_id, len(batch), exc)
+            for n, element in enumerate(batch):
+                self._send_alone(element, self._sent + n)
+
+    def _send_alone(self, element: str, before: int) -> None:
+        """Append one line; a line that cannot be sent is replaced by a notice, so the numbering holds."""
+        try:
+            self._append([element], before)
+        except (WriterError, redis.ResponseError):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            log.error("job %s: line %d not stored: %r", self.job_id, before + 1, exc)
+            ms = element.partition(" ")[0]
+            self._append([f"{ms} {UNSTORABLE_LINE.format(error=type(exc).__name__)}"], before)
+
+    def _append(self, batch: list[str], before: int) -> None:
         """Append a batch, retrying while Redis is unreachable (bounded by retry_seconds)."""
         deadline = time.monotonic() + self.retry_seconds
         delay = 0.05
         while True:
             try:
-                self.store.append_lines(self.job_id, batch, before=self._sent)
+                self.store.append_lines(self.job_id, batch, before=before)
                 return
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 if time.monotonic() + delay > deadline:

@@ -148,6 +148,15 @@ def replay(fixture: FixtureName = "tqdm", chunk: int = 256, interval: float = 0.
         sys.stdout.write(decoder.decode(data[start : start + chunk]))
         time.sleep(interval)
     sys.stdout.write(decoder.decode(b"", final=True))
+
+
+@tail_task
+def odd_names(count: int = 3) -> int:
+    """List file names that are not UTF-8, as Python reads them: with lone surrogates."""
+    print("listing")
+    for n in range(count):
+        print(f"found {os.fsdecode(b'caf' + bytes([0xff - n]) + b'.txt')}")
+    print("done")
     return 0
 
 
@@ -159,6 +168,13 @@ def redraws(count: int = 200, interval: float = 0.001) -> int:
         progress(n / count, f"item {n}")
         time.sleep(interval)
     print("after")
+
+
+@tail_task
+def emoji(lines: int = 10, width: int = 25) -> int:
+    """Print lines of emoji: four UTF-8 bytes per character."""
+    for n in range(lines):
+        print(f"{n:06d} " + "\U0001f600" * width)
     return 0
 
 
@@ -185,4 +201,11 @@ def redraw_area(rate: int = 1000, seconds: float = 10.0, rows: int = 3) -> int:
         n = max(n, due)
         time.sleep(0.005)
     print(f"done after {n} redraws")
+
+
+@tail_task
+def noise(lines: int = 1000) -> int:
+    """Print random hex lines, which compress badly: a big archive file."""
+    for _ in range(lines):
+        print(os.urandom(64).hex())
     return 0

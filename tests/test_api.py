@@ -104,3 +104,20 @@ def test_log_paging_rejects_bad_after(stack):
     for bad in ("-1", "x", "1.5"):
         response = requests.get(f"{stack.url}/api/jobs/{job_id}/log?after={bad}", timeout=5)
         assert response.status_code == 400 and "'after'" in response.json()["error"]
+
+
+def test_log_after_beyond_any_seq_is_a_clear_400_not_a_500(stack):
+    job_id = stack.start_job(lines=3, interval=0)
+    stack.wait_job(job_id)
+    for after in (2**63 - 1, 2**53):
+        response = requests.get(f"{stack.url}/api/jobs/{job_id}/log?after={after}", timeout=10)
+        assert response.status_code == 400, (after, response.status_code, response.text)
+        assert response.json()["error"] == "'after' must be between 0 and 9007199254740991"
+    response = requests.get(f"{stack.url}/api/jobs/{job_id}/log?after={2**53 - 1}", timeout=10)
+    assert response.status_code == 200 and response.text == ""  # the largest seq a client may name: no lines
+    viewer = stack.viewer().connect()
+    try:
+        assert viewer.call("subscribe", {"job": job_id, "after": 2**63 - 1}) == {
+            "ok": False, "error": '"after" must be an integer from 0 to 9007199254740991'}
+    finally:
+        viewer.disconnect()

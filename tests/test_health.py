@@ -57,3 +57,17 @@ def test_metrics_count_lines_viewers_and_jobs(stack):
     assert after[("tailapp_jobs", (("state", "succeeded"),))] >= 1
     assert after[("tailapp_relay_connected", ())] == 1
     assert after[("tailapp_relay_lag_seconds", ())] >= 0
+
+
+def test_healthz_is_503_when_the_relay_stays_off_its_feed_while_redis_answers(stack):
+    from tailapp.app import create_app
+    from tailapp.metrics import RELAY_DOWN_LIMIT
+
+    app = create_app({"REDIS_URL": stack.redis_url})  # relay not started: as if it could never subscribe
+    relay = app.extensions["tailapp"].relay
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200  # just started: it may connect any moment
+    relay.changed_at -= RELAY_DOWN_LIMIT + 1
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["redis"] == "ok" and response.json["relay"].startswith("reconnecting for 3")

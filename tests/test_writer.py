@@ -9,7 +9,7 @@ from tailapp import jobs
 from tailapp.embedded import EmbeddedRedis
 from tailapp.masking import Masker
 from tailapp.store import Store, key
-from tailapp.writer import CUT_MARKER, LogWriter
+from tailapp.writer import CUT_MARKER, LINE_OVERHEAD, LogWriter, cut_utf8
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_secrets_masked_even_when_written_in_two_parts(store):
 
 def test_long_line_split_with_marker_and_nothing_lost(store):
     job_id = new_job(store)
-    writer = LogWriter(store, job_id, max_line_chars=100)
+    writer = LogWriter(store, job_id, max_line_bytes=100)
     text = "".join(chr(65 + i % 26) for i in range(250))
     writer.write(text + "\n")
     writer.close()
@@ -82,15 +82,15 @@ def test_long_line_split_with_marker_and_nothing_lost(store):
 
 def test_log_size_limit_truncates_visibly_and_keeps_the_tail(store):
     job_id = new_job(store)
-    writer = LogWriter(store, job_id, max_log_chars=1_000, tail_chars=100)
+    writer = LogWriter(store, job_id, max_log_bytes=1_000, tail_bytes=100)
     for n in range(1, 501):
-        writer.write(f"line {n:04d}\n")  # 9 characters a line
+        writer.write(f"line {n:04d}\n")  # 9 bytes a line, and the overhead
     writer.write("FINAL ERROR: disk full\n")
     writer.close()
     got = lines(store, job_id)
     assert got[0] == "line 0001"
     notice = next(i for i, line in enumerate(got) if "log truncated at" in line)
-    assert notice == 1000 // 9 + 0  # the lines that fit, then the notice
+    assert notice == 1000 // (9 + LINE_OVERHEAD)  # the lines that fit, then the notice
     assert "lines omitted" in got[notice + 1]
     assert got[-1] == "FINAL ERROR: disk full" and got[-2] == "line 0500"
     assert jobs.get(store, job_id)["truncated"] is True
@@ -105,3 +105,83 @@ def test_writer_continues_after_existing_lines(store):
     second.write("b\n")
     second.close()
     assert lines(store, job_id) == ["a", "b"]
+
+
+EMOJI = "\U0001f600"  # 1 character, 4 bytes in UTF-8
+
+
+def test_long_emoji_line_split_in_bytes_never_inside_a_character(store):
+    job_id = new_job(store)
+    writer = LogWriter(store, job_id, max_line_bytes=102)
+    writer.write("a" + EMOJI * 60 + "\n")  # 61 characters, 241 bytes
+    writer.close()
+    pieces = lines(store, job_id)
+    assert all(len(p.encode()) <= 102 for p in pieces) and len(pieces) == 3
+    assert "".join(p.removesuffix(CUT_MARKER) for p in pieces) == "a" + EMOJI * 60
+
+
+def test_cut_utf8_keeps_characters_whole():
+    text = "\u00e9" * 5 + EMOJI * 3 + "abc"
+    for size in range(4, 20):
+        pieces = cut_utf8(text, size)
+        assert "".join(pieces) == text and all(len(p.encode()) <= size for p in pieces), size
+
+
+def write_lines_until_truncated(store, limit: int, line: str, count: int) -> list[str]:
+    job_id = new_job(store)
+    writer = LogWriter(store, job_id, max_log_bytes=limit, tail_bytes=0)
+    for _ in range(count):
+        writer.write(line + "\n")
+    writer.close()
+    return lines(store, job_id)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_emoji_log_truncated_at_the_byte_limit_to_the_byte(store, extra):
+    line = EMOJI * 25  # 25 characters, 100 bytes: a limit in characters would let four times as much in
+    per_line = 100 + LINE_OVERHEAD
+    got = write_lines_until_truncated(store, 40 * per_line - extra, line, 100)
+    fit = 40 - extra  # exactly 40 lines fill the limit; one byte less and the 40th does not fit
+    assert got[:fit] == [line] * fit
+    assert "log truncated at" in got[fit]
+    assert sum(len(t.encode()) + LINE_OVERHEAD for t in got[:fit]) <= 40 * per_line - extra
+
+
+def test_empty_lines_count_against_the_limit(store):
+    got = write_lines_until_truncated(store, 100 * LINE_OVERHEAD, "", 1_000)
+    assert got[:100] == [""] * 100 and "log truncated at" in got[100]
+    assert len(got) == 103  # the notice, the notice of the omitted lines, and the last line (always kept)
+
+
+def test_lone_surrogate_is_replaced_and_nothing_is_lost(store):
+    job_id = new_job(store)
+    writer = LogWriter(store, job_id)
+    name = b"caf\xff.txt".decode("utf-8", "surrogateescape")  # how Python reads a non-UTF-8 file name
+    writer.write("before\n")
+    writer.write(f"opening {name}\n")
+    writer.write("half \udcff")  # in a partial line too
+    writer.write(" done\nafter\n")
+    writer.close()
+    assert lines(store, job_id) == ["before", "opening caf\ufffd.txt", "half \ufffd done", "after"]
+
+
+class RefusesPoison(Store):
+    """A store whose sends fail, as an encoding error would, for any batch holding "poison"."""
+
+    def append_lines(self, job_id, elements, before):
+        if any("poison" in e for e in elements):
+            raise ValueError("cannot encode this line")
+        return super().append_lines(job_id, elements, before)
+
+
+def test_a_line_that_cannot_be_sent_becomes_a_notice_and_later_lines_are_kept(store):
+    poisoned = RefusesPoison(store.redis)
+    job_id = new_job(poisoned)
+    writer = LogWriter(poisoned, job_id)
+    writer.write("".join(f"line {n}\n" for n in range(1, 6)) + "poison\n" + "line 7\n")
+    writer.flush()
+    writer.write("line 8\n")
+    writer.close()
+    got = lines(store, job_id)
+    assert got[:5] == [f"line {n}" for n in range(1, 6)] and got[6:] == ["line 7", "line 8"]
+    assert "could not store this line (ValueError)" in got[5]

@@ -28,6 +28,7 @@ class Viewer:
         self.last = 0
         self.done = threading.Event()
         self.resyncs = 0
+        self.acks: list[dict] = []  # the answers to resubscriptions after a resync
 
     def connect(self) -> Viewer:
         self.client.connect(self.url, namespaces=[NS], transports=self.transports, wait_timeout=10)
@@ -74,9 +75,18 @@ class Viewer:
         self.events.append(("lines", seq, seq + len(message["lines"]) - 1))
 
     def _on_resync(self, message: dict) -> None:
-        # Runs on the read loop (in_order), so no blocking call() here: emit and let the ack come later.
         self.resyncs += 1
-        self.client.emit("subscribe", {"job": message["job"], "after": self.last}, namespace=NS)
+        self._resubscribe(message["job"], 0.1)
+
+    def _resubscribe(self, job_id: str, delay: float) -> None:
+        """Subscribe from the last seq; a retryable refusal (Redis loading) is retried with backoff."""
+        def on_ack(ack: dict) -> None:
+            self.acks.append(ack)
+            if not ack.get("ok") and ack.get("retry") and self.client.connected:
+                threading.Timer(delay, self._resubscribe, (job_id, min(delay * 2, 2.0))).start()
+
+        # Runs on the read loop (in_order), so no blocking call() here: emit and let the ack come later.
+        self.client.emit("subscribe", {"job": job_id, "after": self.last}, namespace=NS, callback=on_ack)
 
     def _on_job(self, job: dict) -> None:
         self.jobs.append(job)

@@ -3,6 +3,8 @@ import { io } from '../../vendor/socket.io-client/dist/socket.io.esm.min.js';
 import { EVENTS, NAMESPACE } from './protocol.js';
 
 const RESUMED_SHOWN_MS = 4000;
+const RETRY_FIRST_MS = 250;   // first wait before asking again after a retryable subscribe refusal
+const RETRY_MAX_MS = 5000;
 
 /** Open the /tail namespace (one socket per page). */
 export function openSocket() {
@@ -22,12 +24,14 @@ export class JobFeed {
     this.everConnected = false;
     this.resubscribing = false;
     this.statusTimer = 0;
+    this.retryTimer = 0;
+    this.attempt = 0;           // which subscribe() is current: acks of earlier ones are ignored
     socket.on('connect', () => this.onConnect());
     socket.on('disconnect', () => this.setStatus('reconnecting'));
     socket.io.on('reconnect_attempt', () => this.setStatus('reconnecting'));
     socket.on(EVENTS.LINES, (msg) => this.onLinesEvent(msg));
     socket.on(EVENTS.JOB, (job) => { if (job && job.id === this.jobId) this.cb.onJob(job); });
-    socket.on(EVENTS.RESYNC, (msg) => { if (msg && msg.job === this.jobId) this.subscribe(); });
+    socket.on(EVENTS.RESYNC, (msg) => { if (msg && msg.job === this.jobId) this.follow(true); });
     this.setStatus('connecting');
     if (socket.connected) this.onConnect();
   }
@@ -35,6 +39,11 @@ export class JobFeed {
   onConnect() {
     const resumed = this.everConnected;
     this.everConnected = true;
+    this.follow(resumed);
+  }
+
+  /** Subscribe from the last line; show "live", or "resumed" for a while when the feed came back. */
+  follow(resumed) {
     this.subscribe().then((ok) => {
       if (!ok) return;
       this.setStatus(resumed ? 'resumed' : 'live');
@@ -44,18 +53,29 @@ export class JobFeed {
 
   /** Ask for every line after the last one shown; resolves to whether the server accepted. */
   subscribe() {
+    clearTimeout(this.retryTimer);
     this.resubscribing = true;
-    return new Promise((resolve) => {
-      this.socket.emit(EVENTS.SUBSCRIBE, { job: this.jobId, after: this.last }, (ack) => {
+    const attempt = ++this.attempt;
+    return new Promise((resolve) => this.ask(resolve, RETRY_FIRST_MS, attempt));
+  }
+
+  /** One subscribe request. A refusal marked `retry` (Redis restarting or loading) is asked again later,
+   *  from the last line shown then, with a growing delay; a new subscribe() replaces this one. */
+  ask(resolve, delay, attempt) {
+    this.socket.emit(EVENTS.SUBSCRIBE, { job: this.jobId, after: this.last }, (ack) => {
+      if (attempt !== this.attempt) return;  // a later subscribe() took over (the server keeps only it)
+      if (ack && ack.ok) {
         this.resubscribing = false;
-        if (ack && ack.ok) {
-          if (ack.job) this.cb.onJob(ack.job);
-          resolve(true);
-        } else {
-          this.cb.onError((ack && ack.error) || 'subscribe failed');
-          resolve(false);
-        }
-      });
+        if (ack.job) this.cb.onJob(ack.job);
+        resolve(true);
+      } else if (ack && ack.retry) {
+        this.setStatus('reconnecting');
+        this.retryTimer = setTimeout(() => this.ask(resolve, Math.min(delay * 2, RETRY_MAX_MS), attempt), delay);
+      } else {
+        this.resubscribing = false;
+        this.cb.onError((ack && ack.error) || 'subscribe failed');
+        resolve(false);
+      }
     });
   }
 
