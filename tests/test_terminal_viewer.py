@@ -205,3 +205,17 @@ def test_progress_called_200_times_redraws_one_row(stack, page):
     assert page.evaluate("tailapp.store.length") == 3
     assert page.locator(".log .row.progress-line").count() == 1
     assert "100% item 200" in page.locator(".log .row.progress-line .prog-text").text_content()
+
+
+def test_plain_view_pages_by_rows_and_rejects_bad_flags(stack):
+    job_id = stack.start_job("replay", fixture="rich", chunk=4096, interval=0)
+    stack.wait_job(job_id)
+    url = f"{stack.url}/api/jobs/{job_id}/log"
+    rows = oracle_rows(fixture_text("rich"))
+    page = requests.get(url, params={"ansi": 0, "after": 4, "limit": 3}, timeout=10)
+    assert page.text.splitlines() == rows[4:7]
+    assert page.headers["X-Next-Seq"] == "7" and "X-More-Data" in page.headers
+    last = requests.get(url, params={"ansi": 0, "after": 10}, timeout=10)
+    assert last.text.splitlines() == rows[10:] and "X-More-Data" not in last.headers
+    bad = requests.get(url, params={"ansi": "yes"}, timeout=10)
+    assert (bad.status_code, bad.json()) == (400, {"error": "'ansi' must be an integer"})

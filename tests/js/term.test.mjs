@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { Terminal, cellWidth, paletteColor } from '../../tailapp/static/js/term.js';
+import { paletteColor } from '../../tailapp/static/js/sgr.js';
+import { Terminal, cellWidth } from '../../tailapp/static/js/term.js';
 
 function rows(log) {
   const t = new Terminal();

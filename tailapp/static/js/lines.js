@@ -36,7 +36,7 @@ export class LineStore {
     const start = this.length;
     const deadline = performance.now() + budgetMs;
     while (this.rawPos < this.raw.length) {
-      const stop = Math.min(this.raw.length, this.rawPos + 256);
+      const stop = Math.min(this.raw.length, this.rawPos + 64);  // a slice of heavy lines is ~1 ms
       for (; this.rawPos < stop; this.rawPos++) this.ingest(this.raw[this.rawPos], this.rawTimes[this.rawPos]);
       if (performance.now() > deadline) break;
     }
