@@ -12,6 +12,8 @@ from tailapp.tasks import REGISTRY
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_LOG_PAGE = 100_000
+MAX_LOG_PAGE_BYTES = 4 * 1024 * 1024  # a page ends after the line that reaches this (at least one line)
+FIRST_LOG_READ = 100  # lines of a page's first read from Redis; later reads are sized by line length
 
 
 class ApiError(Exception):
@@ -107,7 +109,7 @@ def get_log(job_id: str):
     job = load_job(job_id)
     after = _int_arg("after", 0, 0, None)
     limit = _int_arg("limit", MAX_LOG_PAGE, 1, MAX_LOG_PAGE)
-    texts, _ = _store().read_lines(job_id, after, limit)
+    texts = _read_page(job_id, after, limit)
     last = after + len(texts)
     more = job["state"] not in p.TERMINAL or last < job["lines"]
     body = "".join(t + "\n" for t in texts)
@@ -116,6 +118,24 @@ def get_log(job_id: str):
     if more:
         response.headers["X-More-Data"] = "true"
     return response
+
+
+def _read_page(job_id: str, after: int, limit: int) -> list[str]:
+    """Up to `limit` lines after `after`, stopping once they hold MAX_LOG_PAGE_BYTES."""
+    texts: list[str] = []
+    size, count = 0, min(FIRST_LOG_READ, limit)
+    while count > 0:
+        read, _ = _store().read_lines(job_id, after + len(texts), count)
+        for text in read:
+            texts.append(text)
+            size += p.line_bytes(text) + 1
+            if size >= MAX_LOG_PAGE_BYTES:
+                return texts
+        if len(read) < count:
+            break
+        per_line = max(1, p.text_bytes(read) // len(read))
+        count = min(limit - len(texts), max(1, (MAX_LOG_PAGE_BYTES - size) // per_line))
+    return texts
 
 
 def _int_arg(name: str, default: int, low: int, high: int | None) -> int:

@@ -82,3 +82,12 @@ def overtime(seconds: float = 30) -> int:
     print("working")
     time.sleep(seconds)
     return 0
+
+
+@tail_task
+def wide(lines: int = 100, width: int = 65_000) -> int:
+    """Print `lines` lines of `width` characters, each tagged with its number at both ends."""
+    for n in range(1, lines + 1):
+        tag = f"<{n}>"
+        print(tag + "x" * (width - 2 * len(tag)) + tag)
+    return 0
