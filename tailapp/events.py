@@ -9,9 +9,13 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from tailapp import protocol as p
 from tailapp.auth import is_authenticated, local_only_refusal
+from tailapp.ratelimit import RateLimit
 
 log = logging.getLogger(__name__)
 socketio = SocketIO()  # bound to the app in create_app
+# Each subscribe replays a backlog: a page with many jobs may resubscribe to all at once after a resync,
+# but one connection resubscribing 20 times a second made the server push 17 MB/s of replays.
+subscribes = RateLimit(rate=2, burst=50)
 
 
 def _relay():
@@ -37,6 +41,8 @@ def on_subscribe(payload=None):
         job_id, after = p.parse_subscribe(payload)
     except p.BadRequest as exc:
         return _error(str(exc))
+    if not subscribes.allow(request.sid):
+        return _error("too many subscribe requests on this connection; wait a second and retry")
     return _relay().subscribe(request.sid, job_id, after)
 
 
@@ -58,6 +64,7 @@ def on_watch_jobs(payload=None):
 
 @socketio.on("disconnect", namespace=p.NAMESPACE)
 def on_disconnect(reason=None):
+    subscribes.forget(request.sid)
     _relay().forget_sid(request.sid)
 
 

@@ -29,6 +29,7 @@ BEHIND_FLUSH = 0.02  # while the feed stays busy, held lines still go this often
 FIRST_READ = 100  # lines of the first backlog read; later reads are sized by the bytes per line seen
 READ_BYTES = 4 * p.PACKET_BYTES  # what one backlog read aims at
 ROOM_BYTES = 2 * p.PACKET_BYTES  # the next backlog packet waits until the viewer's queue holds less than this
+HELD_BYTES = 16 * p.PACKET_BYTES  # live lines a replay may hold for its viewer; past it the viewer resyncs
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Syncing:
     last: int = 0  # the last seq sent from the backlog
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     joined: gevent.event.Event = field(default_factory=gevent.event.Event)
+    behind: bool = False  # live lines held meanwhile outgrew HELD_BYTES: the viewer must resubscribe
 
 
 class Relay:
@@ -219,6 +221,9 @@ class Relay:
             sync.last = self._send_backlog(sync, after)
             if not self._current(sync):
                 return
+            if sync.behind:  # a slow viewer of a fast job: it resumes from what it got, by seq
+                self._resync(sync)
+                return
             self._emit(sync, p.JOB, job)
             self.store.redis.publish(key.channel(sync.job_id), MARKER + sync.token)
         except redis.RedisError as exc:
@@ -252,7 +257,8 @@ class Relay:
         while wait_room is not None and self._current(sync) and not wait_room(ROOM_BYTES, 1.0):
             if getattr(client.queue, "overflowed", False) or client.closed:
                 return False
-        return self._current(sync)
+        sync.behind = sum(p.text_bytes(body["lines"]) for event, body in sync.held if event == p.LINES) > HELD_BYTES
+        return self._current(sync) and not sync.behind
 
     def _drain_and_join(self, sync: Syncing) -> None:
         # Runs in the relay greenlet, between two messages: nothing can slip in between.

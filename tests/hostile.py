@@ -116,19 +116,21 @@ class RawSocketIO:
                 if done(event):
                     return
 
-    def _events(self):
+    def _events(self) -> list:
+        """The events of the next read; text messages are kept in `pending`."""
         data = self.sock.recv(65536)
         if not data:
             self.closed = True
             raise ConnectionError("server closed the connection")
         self.ws.receive_data(data)
-        for event in self.ws.events():
+        events = list(self.ws.events())
+        for event in events:
             if isinstance(event, CloseConnection):
                 self.closed = True
                 raise ConnectionError(f"server closed the WebSocket: {event.code} {event.reason}")
             if isinstance(event, TextMessage):
                 self.pending.append(event.data)
-            yield event
+        return events
 
     def receive(self) -> str:
         """The next text message; answers Engine.IO pings on the way."""
@@ -139,8 +141,7 @@ class RawSocketIO:
                     self.send_text("3")
                     continue
                 return message
-            for _ in self._events():
-                pass
+            self._events()
 
     def connect_namespace(self, auth: dict | None = None) -> str:
         self.send_text("40/tail," + (json.dumps(auth) if auth else ""))

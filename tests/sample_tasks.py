@@ -85,9 +85,10 @@ def overtime(seconds: float = 30) -> int:
 
 
 @tail_task
-def wide(lines: int = 100, width: int = 65_000) -> int:
+def wide(lines: int = 100, width: int = 65_000, interval: float = 0) -> int:
     """Print `lines` lines of `width` characters, each tagged with its number at both ends."""
     for n in range(1, lines + 1):
         tag = f"<{n}>"
         print(tag + "x" * (width - 2 * len(tag)) + tag)
+        time.sleep(interval)
     return 0

@@ -15,7 +15,7 @@ import requests
 import socketio
 
 from tailapp.api import MAX_LOG_PAGE_BYTES
-from tests.hostile import ThrottledProxy
+from tests.hostile import RawSocketIO, ThrottledProxy, process_rss
 
 NS = "/tail"
 BIG_LINES = 100_000
@@ -92,3 +92,74 @@ def test_log_pages_are_bounded_in_bytes_and_add_up_to_the_whole_log(stack, wide_
     assert len(pages) >= 2  # 6.5 MB does not fit in one page
     lines = "".join(pages).splitlines()
     assert len(lines) == 100 and all(line.startswith(f"<{n}>x") for n, line in enumerate(lines, 1))
+
+
+@pytest.fixture(scope="module")
+def strict_server(stack):
+    """A server of its own (its memory is measured) that gives up on a client taking nothing for 3 s."""
+    process, url = stack.spawn_server("server-strict", {"TAILAPP_SEND_STALL_SECONDS": "3"})
+    return process, url
+
+
+def closed_by_server(client: RawSocketIO, within: float) -> bool:
+    """Read what the client left unread; True if the server ended the connection."""
+    deadline = time.monotonic() + within
+    client.sock.settimeout(0.5)
+    while time.monotonic() < deadline:
+        try:
+            if not client.sock.recv(1 << 20):
+                return True
+        except TimeoutError:
+            continue
+        except OSError:  # reset
+            return True
+    return False
+
+
+class PeakRss(threading.Thread):
+    """Samples a process's resident memory until stopped; `peak` is the highest seen."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.running = pid, process_rss(pid), True
+        self.start()
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, process_rss(self.pid))
+            time.sleep(0.1)
+
+    def stop(self) -> int:
+        self.running = False
+        self.join()
+        return self.peak
+
+
+def test_a_viewer_that_never_reads_is_dropped_and_costs_bounded_memory(stack, strict_server):
+    process, url = strict_server
+    stuck = RawSocketIO(url, receive_buffer=4096)
+    stuck.connect_namespace()
+    job_id = stack.start_job("wide", lines=920, width=65_000, interval=0.01)  # 60 MB in ~10 s
+    stuck.emit("subscribe", {"job": job_id, "after": 0})
+    assert stuck.receive().startswith("43/tail,1[{\"ok\":true")  # in the room before the first line
+    baseline = process_rss(process.pid)
+    sampler = PeakRss(process.pid)
+    try:  # from now on it reads nothing
+        stack.wait_job(job_id, timeout=120)
+        time.sleep(2)
+    finally:
+        growth = sampler.stop() - baseline
+    assert closed_by_server(stuck, within=10), "the server kept a client that read nothing"
+    assert growth < 50_000_000, f"server grew by {growth / 1e6:.0f} MB"  # it held all 60 MB for it
+    stuck.close()
+
+
+def test_a_resubscribe_flood_on_one_connection_is_refused_with_a_reason(stack, big_backlog):
+    viewer = stack.viewer().connect()
+    acks = [viewer.subscribe(big_backlog, after=BIG_LINES - 10) for _ in range(80)]
+    refused = [ack for ack in acks if not ack["ok"]]
+    assert len(refused) >= 20, f"{len(refused)} of 80 refused"
+    assert all("too many subscribe requests" in ack["error"] for ack in refused)
+    time.sleep(1.2)
+    assert viewer.subscribe(big_backlog, after=BIG_LINES - 5)["ok"]  # allowed again a moment later
+    viewer.disconnect()
