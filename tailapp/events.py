@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 
+import gevent
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from tailapp import protocol as p
+from tailapp import transport
 from tailapp.auth import is_authenticated, local_only_refusal
 from tailapp.ratelimit import RateLimit
 
@@ -16,6 +19,8 @@ socketio = SocketIO()  # bound to the app in create_app
 # Each subscribe replays a backlog: a page with many jobs may resubscribe to all at once after a resync,
 # but one connection resubscribing 20 times a second made the server push 17 MB/s of replays.
 subscribes = RateLimit(rate=2, burst=50)
+REFUSED_CLOSE_SECONDS = 1.0  # a refused client's connection closes this long after the refusal was sent
+UNJOINED_SECONDS = 10.0  # a connection that joins no namespace for this long is closed
 
 
 def _relay():
@@ -29,10 +34,14 @@ def _error(message: str) -> dict:
 @socketio.on("connect", namespace=p.NAMESPACE)
 def on_connect(auth=None):
     refusal = local_only_refusal()
+    if refusal is None and not is_authenticated(auth):
+        refusal = "authentication required"
     if refusal is not None:
+        # Without this the Engine.IO connection stayed open while the client answered pings: 499 refused
+        # clients held every file descriptor of the server and locked out those with the token.
+        eio_sid = socketio.server.manager.eio_sid_from_sid(request.sid, p.NAMESPACE)
+        gevent.spawn_later(REFUSED_CLOSE_SECONDS, _close_unjoined, eio_sid, "namespace connect refused")
         raise ConnectionRefusedError(refusal)
-    if not is_authenticated(auth):
-        raise ConnectionRefusedError("authentication required")
 
 
 @socketio.on(p.SUBSCRIBE, namespace=p.NAMESPACE)
@@ -73,3 +82,29 @@ def on_error(exc):
     # A handler bug must not reach the client as a trace, nor take the connection down.
     log.exception("socket.io handler failed", exc_info=exc)
     return _error("internal error")
+
+
+def _close_unjoined(eio_sid: str, why: str) -> None:
+    if socketio.server.manager.sid_from_eio_sid(eio_sid, p.NAMESPACE) is None:
+        transport.close(socketio.server.eio, eio_sid, why)
+
+
+def close_unjoined_connections() -> None:
+    """Forever: close Engine.IO connections that have not joined /tail within UNJOINED_SECONDS."""
+    first_seen: dict[str, float] = {}
+    while True:
+        gevent.sleep(UNJOINED_SECONDS / 4)
+        try:
+            first_seen = _sweep_unjoined(first_seen)
+        except Exception:
+            log.exception("closing unjoined connections failed")
+
+
+def _sweep_unjoined(first_seen: dict[str, float]) -> dict[str, float]:
+    now, manager = time.monotonic(), socketio.server.manager
+    first_seen = {sid: first_seen.get(sid, now) for sid in list(socketio.server.eio.sockets)
+                  if manager.sid_from_eio_sid(sid, p.NAMESPACE) is None}
+    for eio_sid, since in first_seen.items():
+        if now - since >= UNJOINED_SECONDS:
+            _close_unjoined(eio_sid, f"joined no namespace within {UNJOINED_SECONDS:g}s")
+    return first_seen

@@ -27,6 +27,14 @@ from gevent import queue
 from simple_websocket import Server as SimpleWebSocketServer
 
 log = logging.getLogger(__name__)
+UPGRADED = "tailapp.upgraded"  # the WSGI environ key of an UpgradeMark
+
+
+class UpgradeMark:
+    """Put in the WSGI environ by the server's handler, set once a 101 answer is on the wire (the app
+    gets a copy of the environ; this object is shared)."""
+
+    done = False
 
 
 class StalledSend(TimeoutError):
@@ -81,6 +89,9 @@ class WholeFrameServer(SimpleWebSocketServer):
         # Base.__init__ has set self.sock and is about to write the handshake answer through it.
         self.sock.settimeout(None)  # a dup of the HTTP socket: no read timeout on a long-lived connection
         self.sock = WholeSendSocket(self.sock, self.stall_seconds)
+        mark = self.environ.get(UPGRADED)
+        if mark is not None:  # from here on the socket carries frames: no HTTP answer may follow
+            mark.done = True
         super().handshake()
 
 
@@ -169,7 +180,17 @@ def install(eio, *, queue_limit: int, stall_seconds: float) -> None:
 def _close_owner(eio, send_queue: SendQueue) -> None:
     for eio_sid, client in list(eio.sockets.items()):
         if client.queue is send_queue:
-            log.warning("closing client %s: it reads too slowly (over %d bytes waiting to be sent); it may "
-                        "reconnect and resume", eio_sid, send_queue.limit)
-            client.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)  # wait: the writer may be gone
+            close(eio, eio_sid, f"it reads too slowly (over {send_queue.limit} bytes waiting to be sent); "
+                                "it may reconnect and resume")
             return
+
+
+def close(eio, eio_sid: str, why: str) -> None:
+    """Close an Engine.IO client now, saying why in the log."""
+    client = eio.sockets.get(eio_sid)
+    if client is not None and not client.closed:
+        log.warning("closing client %s: %s", eio_sid, why)
+        client.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)  # no wait: its writer may be gone
+        transport = getattr(client.queue, "transport", None)
+        if transport is not None:  # a client that ignores the close frame must not keep its socket
+            transport.abort(ConnectionAbortedError(why))

@@ -11,7 +11,7 @@ import time
 from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessage
+from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, Request, TextMessage
 
 CHUNK = 16 * 1024
 
@@ -88,27 +88,54 @@ class RawSocketIO:
     """A Socket.IO client over one raw WebSocket that we drive by hand (it can stop reading, or never
     answer a ping), built on wsproto."""
 
-    def __init__(self, url: str, *, receive_buffer: int | None = None, headers: dict | None = None):
+    def __init__(self, url: str, *, receive_buffer: int | None = None, headers: dict | None = None,
+                 timeout: float = 10, sid: str | None = None):
         parts = urlsplit(url)
         self.sock = socket.socket()
         if receive_buffer:  # a small window: the server's writes block sooner
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        self.sock.settimeout(10)
-        self.sock.connect((parts.hostname, parts.port))
+        self.sock.settimeout(timeout)
         self.ws = WSConnection(ConnectionType.CLIENT)
         self.pending: list[str] = []
         self.closed = False
-        extra = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
-        self._send(Request(host=parts.netloc, target="/socket.io/?EIO=4&transport=websocket",
-                           extra_headers=extra))
-        self._wait(lambda e: isinstance(e, AcceptConnection))
-        self.open = self.receive()  # the Engine.IO open packet
+        try:
+            self.sock.connect((parts.hostname, parts.port))
+            extra = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+            target = "/socket.io/?EIO=4&transport=websocket" + (f"&sid={sid}" if sid else "")
+            self._send(Request(host=parts.netloc, target=target, extra_headers=extra))
+            self._wait(lambda e: isinstance(e, AcceptConnection))
+            self.open = None if sid else self.receive()  # the Engine.IO open packet; none on an upgrade
+        except BaseException:
+            self.sock.close()
+            raise
 
     def _send(self, event) -> None:
         self.sock.sendall(self.ws.send(event))
 
     def send_text(self, text: str) -> None:
         self._send(TextMessage(data=text))
+
+    def send_bytes(self, data: bytes) -> None:
+        self._send(BytesMessage(data=data))
+
+    def close_frame(self) -> None:
+        self._send(CloseConnection(code=1000))
+
+    def rest(self, wait: float) -> bytes:
+        """Every raw byte the server sends within `wait` seconds or until it closes."""
+        received, deadline = b"", time.monotonic() + wait
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                break
+            except OSError:
+                break
+            if not data:
+                break
+            received += data
+        return received
 
     def _wait(self, done) -> None:
         while True:

@@ -7,8 +7,12 @@ Chromium) besides tests.viewer.
 
 from __future__ import annotations
 
+import json
+import resource
+import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -18,6 +22,7 @@ from tailapp.api import MAX_LOG_PAGE_BYTES
 from tests.hostile import RawSocketIO, ThrottledProxy, process_rss
 
 NS = "/tail"
+HEADER_SECONDS = 10  # tailapp.serve.HEADER_SECONDS (importing tailapp.serve would monkey-patch the tests)
 BIG_LINES = 100_000
 
 
@@ -44,14 +49,14 @@ def proxy(stack):
     link.close()
 
 
-def stock_python_client(url: str, job_id: str, timeout: float) -> set[int]:
+def stock_python_client(url: str, job_id: str, timeout: float, auth: dict | None = None) -> set[int]:
     """A plain python-socketio client (handlers in threads, order not kept): the seqs it received."""
     seqs: set[int] = set()
     done = threading.Event()
     client = socketio.Client(reconnection=False)
     client.on("lines", lambda m: seqs.update(range(m["seq"], m["seq"] + len(m["lines"]))), namespace=NS)
     client.on("job", lambda job: done.set(), namespace=NS)
-    client.connect(url, namespaces=[NS], transports=["websocket"], wait_timeout=10)
+    client.connect(url, namespaces=[NS], transports=["websocket"], wait_timeout=10, auth=auth)
     try:
         ack = client.call("subscribe", {"job": job_id, "after": 0}, namespace=NS, timeout=10)
         assert ack["ok"], ack
@@ -163,3 +168,69 @@ def test_a_resubscribe_flood_on_one_connection_is_refused_with_a_reason(stack, b
     time.sleep(1.2)
     assert viewer.subscribe(big_backlog, after=BIG_LINES - 5)["ok"]  # allowed again a moment later
     viewer.disconnect()
+
+
+def half_sent_request(url: str) -> socket.socket:
+    """A connection that sends half a request head, then nothing."""
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=3)
+    sock.sendall(b"GET /api/jobs HTTP/1.1\r\nHost: x\r\n")
+    return sock
+
+
+def flood(url: str, refused: int, half_sent: int) -> list:
+    """Open refused Socket.IO clients that stay and answer pings, and half-sent requests, as many as
+    the server lets in."""
+    opened = []
+    for _ in range(refused):
+        try:
+            client = RawSocketIO(url, timeout=3)
+            assert client.connect_namespace().startswith("44/tail,")  # refused: no token
+            opened.append(client)
+        except OSError:
+            break
+    for _ in range(half_sent):
+        try:
+            opened.append(half_sent_request(url))
+        except OSError:
+            break
+    return opened
+
+
+def test_after_a_connection_flood_a_client_with_the_token_still_gets_in(stack):
+    token = "flood-test-token"
+    process, url = stack.spawn_server("server-flooded", {"TAILAPP_AUTH_TOKEN": token})
+    resource.prlimit(process.pid, resource.RLIMIT_NOFILE, (256, 256))  # a small server, soon full
+    job_id = stack.start_job(lines=20, interval=0)
+    stack.wait_job(job_id)
+    hostile = flood(url, refused=150, half_sent=150)
+    try:
+        time.sleep(HEADER_SECONDS + 3)
+        response = requests.get(f"{url}/api/jobs/{job_id}/log", headers={"Authorization": f"Bearer {token}"},
+                                timeout=10)
+        assert response.ok and response.text.count("\n") == 20
+        seqs = stock_python_client(url, job_id, timeout=20, auth={"token": token})
+        assert seqs == set(range(1, 21))
+        refused = [c for c in hostile if isinstance(c, RawSocketIO)]
+        assert refused and not any(c.is_open(wait=0.5) for c in refused[:5])  # closed by the server
+    finally:
+        for conn in hostile:
+            conn.close()
+
+
+def test_malformed_packets_never_get_an_http_answer_inside_the_websocket(stack):
+    handshake = requests.get(f"{stack.url}/socket.io/?EIO=4&transport=polling", timeout=5)
+    sid = json.loads(handshake.text[1:])["sid"]
+    upgrading = RawSocketIO(stack.url, sid=sid)
+    upgrading.send_text("x")  # not an Engine.IO packet, where the upgrade probe belongs
+    assert b"HTTP/" not in upgrading.rest(wait=2)  # was "HTTP/1.1 500 Internal Server Error"
+    upgrading.close()
+    client = RawSocketIO(stack.url)
+    assert client.connect_namespace().startswith("40/tail,")
+    client.send_text('451-/tail,1["subscribe",{"_placeholder":true,"num":0}]')  # a binary Socket.IO event
+    client.send_bytes(b"\x00\xffnot json")
+    client.send_bytes(b"\x93binary engine.io frame")
+    client.close_frame()
+    assert b"HTTP/" not in client.rest(wait=2)  # the close frame was read as a request and answered 400
+    client.close()
+    assert requests.get(f"{stack.url}/healthz", timeout=5).ok
