@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import sys
 import time
 from typing import Literal
@@ -86,9 +87,10 @@ def overtime(seconds: float = 30) -> int:
 
 @tail_task
 def wide(lines: int = 100, width: int = 65_000, interval: float = 0) -> int:
-    """Print `lines` lines of `width` characters, each tagged with its number at both ends."""
+    """Print `lines` lines of `width` random hex digits (WebSocket compression cannot shrink them), each
+    tagged with its number at both ends."""
     for n in range(1, lines + 1):
         tag = f"<{n}>"
-        print(tag + "x" * (width - 2 * len(tag)) + tag)
+        print(tag + random.Random(n).randbytes(width // 2).hex()[: width - 2 * len(tag)] + tag)
         time.sleep(interval)
     return 0

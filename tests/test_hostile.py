@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from urllib.parse import urlsplit
@@ -19,6 +21,7 @@ import requests
 import socketio
 
 from tailapp.api import MAX_LOG_PAGE_BYTES
+from tests.conftest import ROOT
 from tests.hostile import RawSocketIO, ThrottledProxy, process_rss
 
 NS = "/tail"
@@ -40,6 +43,11 @@ def wide_job(stack) -> str:
     job_id = stack.start_job("wide", lines=100, width=65_000)
     stack.wait_job(job_id, timeout=60)
     return job_id
+
+
+def is_wide_line(text: str, n: int) -> bool:
+    """Is `text` line n of the `wide` task, whole?"""
+    return len(text) == 65_000 and text.startswith(f"<{n}>") and text.endswith(f"<{n}>")
 
 
 @pytest.fixture
@@ -79,8 +87,7 @@ def test_viewer_through_a_slow_link_gets_every_big_line_whole(stack, wide_job, p
     viewer.wait_done(60)
     assert viewer.seqs == list(range(1, 101))
     for n in (1, 50, 100):
-        assert viewer.texts[n].startswith(f"<{n}>x") and viewer.texts[n].endswith(f"x<{n}>")
-        assert len(viewer.texts[n]) == 65_000
+        assert is_wide_line(viewer.texts[n], n)
     viewer.disconnect()
 
 
@@ -96,7 +103,7 @@ def test_log_pages_are_bounded_in_bytes_and_add_up_to_the_whole_log(stack, wide_
         after = int(response.headers["X-Next-Seq"])
     assert len(pages) >= 2  # 6.5 MB does not fit in one page
     lines = "".join(pages).splitlines()
-    assert len(lines) == 100 and all(line.startswith(f"<{n}>x") for n, line in enumerate(lines, 1))
+    assert len(lines) == 100 and all(is_wide_line(line, n) for n, line in enumerate(lines, 1))
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +241,44 @@ def test_malformed_packets_never_get_an_http_answer_inside_the_websocket(stack):
     assert b"HTTP/" not in client.rest(wait=2)  # the close frame was read as a request and answered 400
     client.close()
     assert requests.get(f"{stack.url}/healthz", timeout=5).ok
+
+
+def node_client(url: str, job_id: str) -> dict:
+    """Run tests/node_viewer.mjs (socket.io-client from node_modules): its report."""
+    node = shutil.which("node")
+    assert node, "node is needed (./dev.sh installs nodejs)"
+    result = subprocess.run([node, str(ROOT / "tests" / "node_viewer.mjs"), url, job_id], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("job", ["big_backlog", "wide_job"])
+def test_stock_node_client_through_a_slow_link_gets_every_line(stack, proxy, job, request):
+    job_id = request.getfixturevalue(job)
+    total = BIG_LINES if job == "big_backlog" else 100
+    report = node_client(proxy.url, job_id)
+    assert report == {"lines": total, "unique": total, "first": 1, "last": total, "state": "succeeded"}
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def test_chromium_through_a_slow_link_shows_a_job_of_big_lines_completely(stack, wide_job):
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_viewer import CHROMIUM_ARGS
+
+    link = ThrottledProxy(stack.url, bytes_per_second=1_000_000, latency=0.05)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_context(bypass_csp=True).new_page()
+            page.goto(f"{link.url}/jobs/{wide_job}")
+            page.wait_for_function("window.tailapp && tailapp.store.length >= 100", timeout=60_000)
+            page.evaluate("tailapp.view.revealLine(99)")
+            last = page.locator('.log .row[data-i="99"] .txt').inner_text()
+            count = page.evaluate("tailapp.store.length")
+            browser.close()
+    finally:
+        link.close()
+    assert count == 100 and is_wide_line(last, 100)
