@@ -26,10 +26,10 @@ from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
 log = logging.getLogger(__name__)
 MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
 BEHIND_FLUSH = 0.02  # while the feed stays busy, held lines still go this often
-FIRST_READ = 100  # lines of the first backlog read; later reads are sized by the bytes per line seen
-READ_BYTES = 4 * p.PACKET_BYTES  # what one backlog read aims at
+FIRST_READ = 16  # lines of the first backlog read (1 MB at most); later reads are sized by the bytes per line seen
+READ_BYTES = p.PACKET_BYTES  # what one backlog read aims at
 ROOM_BYTES = 2 * p.PACKET_BYTES  # the next backlog packet waits until the viewer's queue holds less than this
-HELD_BYTES = 16 * p.PACKET_BYTES  # live lines a replay may hold for its viewer; past it the viewer resyncs
+HELD_BYTES = 4 * p.PACKET_BYTES  # live lines a replay may hold for its viewer; past it the viewer resyncs
 
 
 @dataclass
@@ -250,15 +250,21 @@ class Relay:
         return after
 
     def _wait_for_room(self, sync: Syncing) -> bool:
-        """Wait while the viewer's send queue is full (a slow link); False once the subscription is gone."""
+        """Wait while the viewer's send queue is full (a slow link); False once the subscription is gone,
+        or is `behind`: live lines held for it outgrew HELD_BYTES meanwhile."""
         eio_sid = self.server.manager.eio_sid_from_sid(sync.sid, p.NAMESPACE)
         client = self.server.eio.sockets.get(eio_sid) if eio_sid else None
         wait_room = getattr(getattr(client, "queue", None), "wait_room", None)
-        while wait_room is not None and self._current(sync) and not wait_room(ROOM_BYTES, 1.0):
-            if getattr(client.queue, "overflowed", False) or client.closed:
+        while self._current(sync):
+            held = sum(p.text_bytes(body["lines"]) for event, body in sync.held if event == p.LINES)
+            sync.behind = held > HELD_BYTES
+            if sync.behind:
                 return False
-        sync.behind = sum(p.text_bytes(body["lines"]) for event, body in sync.held if event == p.LINES) > HELD_BYTES
-        return self._current(sync) and not sync.behind
+            if wait_room is None or wait_room(ROOM_BYTES, 1.0):
+                return True
+            if client.queue.overflowed or client.closed:
+                return False
+        return False
 
     def _drain_and_join(self, sync: Syncing) -> None:
         # Runs in the relay greenlet, between two messages: nothing can slip in between.

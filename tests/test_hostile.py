@@ -21,7 +21,7 @@ import requests
 import socketio
 
 from tailapp.api import MAX_LOG_PAGE_BYTES
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stop_process
 from tests.hostile import RawSocketIO, ThrottledProxy, process_rss
 
 NS = "/tail"
@@ -110,7 +110,8 @@ def test_log_pages_are_bounded_in_bytes_and_add_up_to_the_whole_log(stack, wide_
 def strict_server(stack):
     """A server of its own (its memory is measured) that gives up on a client taking nothing for 3 s."""
     process, url = stack.spawn_server("server-strict", {"TAILAPP_SEND_STALL_SECONDS": "3"})
-    return process, url
+    yield process, url
+    stop_process(process)  # its Redis connections would count in tests/test_relay.py
 
 
 def closed_by_server(client: RawSocketIO, within: float) -> bool:
@@ -223,6 +224,7 @@ def test_after_a_connection_flood_a_client_with_the_token_still_gets_in(stack):
     finally:
         for conn in hostile:
             conn.close()
+        stop_process(process)
 
 
 def test_malformed_packets_never_get_an_http_answer_inside_the_websocket(stack):
