@@ -20,6 +20,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_LOG_PAGE = 100_000
 SECRET_PARAMS_SECONDS = 24 * 3600  # a job queued longer than this fails: its secret parameters are gone
+MAX_LOG_PAGE_BYTES = 4 * 1024 * 1024  # a page ends after the line that reaches this (at least one line)
+FIRST_LOG_READ = 100  # lines of a page's first read from Redis; later reads are sized by line length
 
 
 class ApiError(Exception):
@@ -206,7 +208,7 @@ def get_log(job_id: str):
     limit = _int_arg("limit", MAX_LOG_PAGE, 1, MAX_LOG_PAGE)
     raw = _int_arg("raw", 1, 0, 1) and _int_arg("ansi", 1, 0, 1)
     if raw:
-        texts, total = _store().read_lines(job_id, after, limit)[0], job["lines"]
+        texts, total = _read_page(job_id, after, limit), job["lines"]
     else:
         texts, total = _plain_rows(job, after, limit)
     last = after + len(texts)
@@ -230,7 +232,35 @@ def _plain_rows(job: dict, after: int, limit: int) -> tuple[list[str], int]:
             break
         term.feed(texts)
         read += len(texts)
-    return [row.rstrip() for row in term.rows[after : after + limit]], len(term.rows)
+    return _bounded([row.rstrip() for row in term.rows[after : after + limit]]), len(term.rows)
+
+
+def _bounded(texts: list[str]) -> list[str]:
+    """The first of `texts` up to the one that reaches MAX_LOG_PAGE_BYTES (at least one)."""
+    size = 0
+    for count, text in enumerate(texts, 1):
+        size += p.line_bytes(text) + 1
+        if size >= MAX_LOG_PAGE_BYTES:
+            return texts[:count]
+    return texts
+
+
+def _read_page(job_id: str, after: int, limit: int) -> list[str]:
+    """Up to `limit` lines after `after`, stopping once they hold MAX_LOG_PAGE_BYTES."""
+    texts: list[str] = []
+    size, count = 0, min(FIRST_LOG_READ, limit)
+    while count > 0:
+        read, _ = _store().read_lines(job_id, after + len(texts), count)
+        for text in read:
+            texts.append(text)
+            size += p.line_bytes(text) + 1
+            if size >= MAX_LOG_PAGE_BYTES:
+                return texts
+        if len(read) < count:
+            break
+        per_line = max(1, p.text_bytes(read) // len(read))
+        count = min(limit - len(texts), max(1, (MAX_LOG_PAGE_BYTES - size) // per_line))
+    return texts
 
 
 def _int_arg(name: str, default: int, low: int, high: int | None) -> int:

@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_ENV": "TAILAPP_SECRET_KEY,TAILAPP_AUTH_TOKEN",  # env variables whose values are masked in logs
     "WRITER_MAX_PENDING": 50_000,  # lines buffered in a worker before the task waits for Redis
     "REPLAY_CHUNK": 5_000,  # lines per `lines` event when replaying a backlog
+    "SEND_QUEUE_BYTES": 16 * 1024 * 1024,  # a viewer with more waiting to be sent is disconnected
+    "SEND_STALL_SECONDS": 30,  # a viewer that takes no byte for this long is disconnected
     "JOB_LIST_LIMIT": 50,
     "MAX_JOB_SECONDS": 6 * 3600,  # hard time limit of a job; Celery's visibility timeout is above it
     "CORS_ALLOWED_ORIGINS": None,  # None: same origin only

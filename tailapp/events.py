@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
 
+import gevent
 import redis
 from flask import current_app, g, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 from tailapp import protocol as p
-from tailapp import sessions
+from tailapp import sessions, transport
 from tailapp.auth import identify, local_only_refusal
+from tailapp.ratelimit import RateLimit
 from tailapp.store import unavailable_message
 from tailapp.throttle import Throttled
 
@@ -19,6 +22,11 @@ socketio = SocketIO()  # bound to the app in create_app
 SWEEP_SECONDS = 3  # how soon a logout on another server closes this server's connections of that session
 _session_of: dict[str, str] = {}  # Socket.IO sid -> the sign-in session it was opened with
 _sweeper: list = []
+# Each subscribe replays a backlog: a page with many jobs may resubscribe to all at once after a resync,
+# but one connection resubscribing 20 times a second made the server push 17 MB/s of replays.
+subscribes = RateLimit(rate=2, burst=50)
+REFUSED_CLOSE_SECONDS = 1.0  # a refused client's connection closes this long after the refusal was sent
+UNJOINED_SECONDS = 10.0  # a connection that joins no namespace for this long is closed
 
 
 def _relay():
@@ -31,18 +39,25 @@ def _error(message: str) -> dict:
 
 @socketio.on("connect", namespace=p.NAMESPACE)
 def on_connect(auth=None):
-    refusal = local_only_refusal()
+    refusal = local_only_refusal() or _identity_refusal(auth)
     if refusal is not None:
+        # Without this the Engine.IO connection stayed open while the client answered pings: 499 refused
+        # clients held every file descriptor of the server and locked out those with the token.
+        eio_sid = socketio.server.manager.eio_sid_from_sid(request.sid, p.NAMESPACE)
+        gevent.spawn_later(REFUSED_CLOSE_SECONDS, _close_unjoined, eio_sid, "namespace connect refused")
         raise ConnectionRefusedError(refusal)
-    try:
-        user = identify(auth)
-    except Throttled as exc:
-        raise ConnectionRefusedError(str(exc)) from None
-    if user is None:
-        raise ConnectionRefusedError("authentication required")
     if g.session_id is not None:
         _session_of[request.sid] = g.session_id
         _start_sweeper()
+
+
+def _identity_refusal(auth) -> str | None:
+    """Why the client may not connect (throttled, not signed in); None if it may."""
+    try:
+        user = identify(auth)
+    except Throttled as exc:
+        return str(exc)
+    return "authentication required" if user is None else None
 
 
 def _signed_out() -> bool:
@@ -62,6 +77,8 @@ def on_subscribe(payload=None):
         job_id, after = p.parse_subscribe(payload)
     except p.BadRequest as exc:
         return _error(str(exc))
+    if not subscribes.allow(request.sid):
+        return _error("too many subscribe requests on this connection; wait a second and retry")
     try:
         return _relay().subscribe(request.sid, job_id, after)
     except (redis.ConnectionError, redis.TimeoutError) as exc:  # Redis restarting or loading: not our bug
@@ -90,6 +107,7 @@ def on_watch_jobs(payload=None):
 @socketio.on("disconnect", namespace=p.NAMESPACE)
 def on_disconnect(reason=None):
     _session_of.pop(request.sid, None)
+    subscribes.forget(request.sid)
     _relay().forget_sid(request.sid)
 
 
@@ -125,3 +143,29 @@ def _sweep(redis_client) -> None:
                     socketio.server.disconnect(sid, namespace=p.NAMESPACE)
         except Exception:  # Redis away for a moment: try again next round
             log.warning("session sweep failed", exc_info=True)
+
+
+def _close_unjoined(eio_sid: str, why: str) -> None:
+    if socketio.server.manager.sid_from_eio_sid(eio_sid, p.NAMESPACE) is None:
+        transport.close(socketio.server.eio, eio_sid, why)
+
+
+def close_unjoined_connections() -> None:
+    """Forever: close Engine.IO connections that have not joined /tail within UNJOINED_SECONDS."""
+    first_seen: dict[str, float] = {}
+    while True:
+        gevent.sleep(UNJOINED_SECONDS / 4)
+        try:
+            first_seen = _sweep_unjoined(first_seen)
+        except Exception:
+            log.exception("closing unjoined connections failed")
+
+
+def _sweep_unjoined(first_seen: dict[str, float]) -> dict[str, float]:
+    now, manager = time.monotonic(), socketio.server.manager
+    first_seen = {sid: first_seen.get(sid, now) for sid in list(socketio.server.eio.sockets)
+                  if manager.sid_from_eio_sid(sid, p.NAMESPACE) is None}
+    for eio_sid, since in first_seen.items():
+        if now - since >= UNJOINED_SECONDS:
+            _close_unjoined(eio_sid, f"joined no namespace within {UNJOINED_SECONDS:g}s")
+    return first_seen

@@ -27,6 +27,7 @@ class Outbox:
         self.emit_options = emit_options
         self.behind = False  # set by the relay while more messages wait on its feed
         self.pending: dict[str, dict] = {}  # job id -> lines held back
+        self.pending_bytes: dict[str, int] = {}  # job id -> text bytes held back
         self.since: dict[str, float] = {}  # job id -> when the oldest held line was held
         self._rechecking: set[str] = set()
 
@@ -36,12 +37,16 @@ class Outbox:
         if held is not None:
             held["lines"].extend(payload["lines"])
             held["times"].extend(payload["times"])
+            self.pending_bytes[job_id] += p.text_bytes(payload["lines"])
+            if self.pending_bytes[job_id] >= p.PACKET_BYTES:  # a full packet: waiting would only grow it
+                self.flush(job_id)
             return
         if not self.behind and not self._busy(job_id):
             self._emit(job_id, payload)
             return
         # A copy: the payload itself may also sit in a subscription's held list.
         self.pending[job_id] = {**payload, "lines": list(payload["lines"]), "times": list(payload["times"])}
+        self.pending_bytes[job_id] = p.text_bytes(payload["lines"])
         self.since[job_id] = time.monotonic()
         if not self.behind:
             self._recheck_later(job_id)
@@ -50,6 +55,7 @@ class Outbox:
         """Send the job's held lines now."""
         payload = self.pending.pop(job_id, None)
         self.since.pop(job_id, None)
+        self.pending_bytes.pop(job_id, None)
         if payload is not None:
             self._emit(job_id, payload)
 
@@ -87,4 +93,5 @@ class Outbox:
         return any(not sockets[eio_sid].queue.empty() for eio_sid in members.values() if eio_sid in sockets)
 
     def _emit(self, job_id: str, payload: dict) -> None:
-        self.server.emit(p.LINES, payload, to=p.job_room(job_id), namespace=p.NAMESPACE, **self.emit_options)
+        for packet in p.split_lines(payload):
+            self.server.emit(p.LINES, packet, to=p.job_room(job_id), namespace=p.NAMESPACE, **self.emit_options)

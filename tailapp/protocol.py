@@ -24,6 +24,32 @@ TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED, LOST})
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")
 JOBS_ROOM = "jobs"  # the room of viewers of the job list
+PACKET_BYTES = 1024 * 1024  # a `lines` packet holds at most this much text (or one longer line)
+
+
+def line_bytes(text: str) -> int:
+    """UTF-8 size of a line (its length when ASCII, which costs nothing to check)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def text_bytes(texts: list[str]) -> int:
+    return sum(map(line_bytes, texts))
+
+
+def split_lines(payload: dict, max_bytes: int = PACKET_BYTES):
+    """The `lines` payload cut into payloads of at most `max_bytes` of text (a longer line goes alone)."""
+    texts, times = payload["lines"], payload["times"]
+    start, size = 0, 0
+    for end, text in enumerate(texts):
+        length = line_bytes(text)
+        if size + length > max_bytes and end > start:
+            yield {**payload, "seq": payload["seq"] + start, "lines": texts[start:end], "times": times[start:end]}
+            start, size = end, 0
+        size += length
+    if start == 0:
+        yield payload
+    elif start < len(texts):
+        yield {**payload, "seq": payload["seq"] + start, "lines": texts[start:], "times": times[start:]}
 
 
 def job_room(job_id: str) -> str:

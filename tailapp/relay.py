@@ -26,6 +26,10 @@ from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
 log = logging.getLogger(__name__)
 MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
 BEHIND_FLUSH = 0.02  # while the feed stays busy, held lines still go this often
+FIRST_READ = 16  # lines of the first backlog read (1 MB at most); later reads are sized by the bytes per line seen
+READ_BYTES = p.PACKET_BYTES  # what one backlog read aims at
+ROOM_BYTES = 2 * p.PACKET_BYTES  # the next backlog packet waits until the viewer's queue holds less than this
+HELD_BYTES = 4 * p.PACKET_BYTES  # live lines a replay may hold for its viewer; past it the viewer resyncs
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Syncing:
     last: int = 0  # the last seq sent from the backlog
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     joined: gevent.event.Event = field(default_factory=gevent.event.Event)
+    behind: bool = False  # live lines held meanwhile outgrew HELD_BYTES: the viewer must resubscribe
 
 
 class Relay:
@@ -238,6 +243,9 @@ class Relay:
             sync.last = self._send_backlog(sync, after)
             if not self._current(sync):
                 return
+            if sync.behind:  # a slow viewer of a fast job: it resumes from what it got, by seq
+                self._resync(sync)
+                return
             self._emit(sync, p.JOB, job)
             self.store.redis.publish(key.channel(sync.job_id), MARKER + sync.token)
         except redis.RedisError as exc:
@@ -246,16 +254,39 @@ class Relay:
             self._resync(sync)  # the marker was lost with the Redis connection: start over
 
     def _send_backlog(self, sync: Syncing, after: int) -> int:
-        """Send lines after `after` in chunks; return the last seq sent."""
+        """Send lines after `after` in reads of about READ_BYTES, each in packets of at most PACKET_BYTES,
+        each once the viewer has taken most of the previous ones; return the last seq sent."""
+        count = min(FIRST_READ, self.replay_chunk)
         while self._current(sync):
-            texts, times = self.store.read_lines(sync.job_id, after, self.replay_chunk)
-            if texts:
-                self._emit(sync, p.LINES, {"job": sync.job_id, "seq": after + 1, "lines": texts, "times": times})
-                self._count_relayed("backlog", len(texts))
-                after += len(texts)
-            if len(texts) < self.replay_chunk:
+            texts, times = self.store.read_lines(sync.job_id, after, count)
+            payload = {"job": sync.job_id, "seq": after + 1, "lines": texts, "times": times}
+            for packet in p.split_lines(payload) if texts else ():
+                if not self._wait_for_room(sync):
+                    return after
+                self._emit_now(sync, p.LINES, packet)
+                self._count_relayed("backlog", len(packet["lines"]))
+                after += len(packet["lines"])
+            if len(texts) < count:
                 break
+            count = max(1, min(self.replay_chunk, READ_BYTES * len(texts) // max(1, p.text_bytes(texts))))
         return after
+
+    def _wait_for_room(self, sync: Syncing) -> bool:
+        """Wait while the viewer's send queue is full (a slow link); False once the subscription is gone,
+        or is `behind`: live lines held for it outgrew HELD_BYTES meanwhile."""
+        eio_sid = self.server.manager.eio_sid_from_sid(sync.sid, p.NAMESPACE)
+        client = self.server.eio.sockets.get(eio_sid) if eio_sid else None
+        wait_room = getattr(getattr(client, "queue", None), "wait_room", None)
+        while self._current(sync):
+            held = sum(p.text_bytes(body["lines"]) for event, body in sync.held if event == p.LINES)
+            sync.behind = held > HELD_BYTES
+            if sync.behind:
+                return False
+            if wait_room is None or wait_room(ROOM_BYTES, 1.0):
+                return True
+            if client.queue.overflowed or client.closed:
+                return False
+        return False
 
     def _drain_and_join(self, sync: Syncing) -> None:
         # Runs in the relay greenlet, between two messages: nothing can slip in between.
@@ -275,6 +306,10 @@ class Relay:
         return self.syncing.get(sync.job_id, {}).get(sync.sid) is sync
 
     def _emit(self, sync: Syncing, event: str, payload: dict) -> None:
+        for packet in p.split_lines(payload) if event == p.LINES else (payload,):
+            self._emit_now(sync, event, packet)
+
+    def _emit_now(self, sync: Syncing, event: str, payload: dict) -> None:
         self.server.emit(event, payload, to=sync.sid, namespace=p.NAMESPACE)
 
 

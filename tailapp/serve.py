@@ -15,7 +15,7 @@ import socket
 import gevent
 from gevent import pywsgi
 
-from tailapp import logs, watchdog
+from tailapp import events, logs, transport, watchdog
 from tailapp.app import ConfigError, create_app
 from tailapp.auth import check_bind
 from tailapp.events import socketio
@@ -71,18 +71,55 @@ def start(app):
     runtime.store.warm()
     runtime.relay.start()
     watchdog.start(runtime.store, runtime.settings)
+    gevent.spawn(events.close_unjoined_connections)
     return runtime
 
 
+HEADER_SECONDS = 10  # a request line, and then its headers, must each arrive within this
+
+
 class NoDelayHandler(pywsgi.WSGIHandler):
-    """Turns Nagle's algorithm off on each connection. With it on, a packet written while the client has
-    not yet acknowledged the previous one waits for that ack, and a viewer's delayed ack takes 40 ms: the
-    first lines after a quiet moment reached viewers up to 40 ms late."""
+    """Turns Nagle's algorithm off on each connection, and closes those that send no whole request head.
+
+    With Nagle on, a packet written while the client has not yet acknowledged the previous one waits for
+    that ack, and a viewer's delayed ack takes 40 ms: the first lines after a quiet moment reached viewers
+    up to 40 ms late. gevent's server waits for a request head forever: 1,030 half-sent requests held the
+    file descriptors that authorised clients needed. An idle keep-alive connection closes the same way.
+    """
 
     def handle(self) -> None:
         if self.socket.family in (socket.AF_INET, socket.AF_INET6):
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().handle()
+
+    def read_requestline(self) -> str:
+        with gevent.Timeout(HEADER_SECONDS, False):
+            return super().read_requestline()
+        return ""  # gevent closes the connection
+
+    def read_request(self, raw_requestline: str):
+        with gevent.Timeout(HEADER_SECONDS, False):
+            return super().read_request(raw_requestline)
+        return False  # gevent answers 400 and closes
+
+    def get_environ(self) -> dict:
+        environ = super().get_environ()
+        environ[transport.UPGRADED] = self.upgrade = transport.UpgradeMark()
+        return environ
+
+    def run_application(self) -> None:
+        super().run_application()
+        if getattr(self, "upgrade", None) and self.upgrade.done:
+            self.close_connection = True  # else the client's next frame was read as a request and answered 400
+
+    def handle_error(self, t, v, tb) -> None:
+        if not (getattr(self, "upgrade", None) and self.upgrade.done):
+            super().handle_error(t, v, tb)  # logs, answers 500
+            return
+        # A WebSocket handler failed (e.g. on a malformed packet): an HTTP 500 written into the socket
+        # would reach the client as a corrupt frame. Log it and close.
+        log.error("WebSocket connection failed: %s: %s", t.__name__, v, exc_info=(t, v, tb))
+        self.close_connection = True
 
 
 def _stop(runtime) -> None:

@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from werkzeug.exceptions import HTTPException, NotFound
 from wtforms.validators import ValidationError
 
-from tailapp import api, codec, events, vendor, views
+from tailapp import api, codec, events, transport, vendor, views
 from tailapp.auth import init_auth
 from tailapp.hosts import HostCheck
 from tailapp.metrics import init_metrics
@@ -43,6 +43,8 @@ def init_web(app: Flask) -> None:
         cors_allowed_origins=settings["CORS_ALLOWED_ORIGINS"] or None,
         max_http_buffer_size=MAX_SOCKET_PAYLOAD, json=codec.json, serializer=codec.TextPacket,
     )
+    transport.install(events.socketio.server.eio, queue_limit=settings["SEND_QUEUE_BYTES"],
+                      stall_seconds=settings["SEND_STALL_SECONDS"])
     runtime = app.extensions["tailapp"]
     runtime.relay = Relay(events.socketio.server, runtime.store,
                           connect(settings["REDIS_URL"], client_name="tailapp-relay"),

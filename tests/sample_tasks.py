@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import logging
 import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -208,4 +209,15 @@ def noise(lines: int = 1000) -> int:
     """Print random hex lines, which compress badly: a big archive file."""
     for _ in range(lines):
         print(os.urandom(64).hex())
+    return 0
+
+
+@tail_task
+def wide(lines: int = 100, width: int = 65_000, interval: float = 0) -> int:
+    """Print `lines` lines of `width` random hex digits (WebSocket compression cannot shrink them), each
+    tagged with its number at both ends."""
+    for n in range(1, lines + 1):
+        tag = f"<{n}>"
+        print(tag + random.Random(n).randbytes(width // 2).hex()[: width - 2 * len(tag)] + tag)
+        time.sleep(interval)
     return 0

@@ -140,3 +140,9 @@ def test_redis_config_is_durable() -> None:
     ):
         assert setting in lines
     assert any(line.startswith("bind 127.0.0.1") for line in lines)
+
+
+def test_server_unit_raises_the_file_descriptor_limit() -> None:
+    # One descriptor per viewer: with the default soft limit of 1,024, 499 WebSockets locked everyone out.
+    service = read_unit("tailapp-server.service")["Service"]
+    assert int(service["LimitNOFILE"]) >= 65536

@@ -1,0 +1,196 @@
+"""The WebSocket transport under Engine.IO: whole frames, stalled readers dropped, bounded send queues.
+
+Two faults of the stock stack under gevent, fixed at the one seam python-engineio offers, the async
+driver's `websocket` and `queue` factories (`install()` swaps them on our Engine.IO server only):
+
+- simple-websocket writes each frame with `sock.send(data)` and ignores a partial write, which gevent
+  returns whenever the kernel's send buffer is full: the rest of the frame was lost and a slow reader
+  saw "Invalid frame header". `WholeSendSocket` makes every send a sendall, one writer at a time (the
+  writer greenlet and the reader's pong replies share the socket), and gives up when the client takes
+  nothing for `stall_seconds`.
+- Engine.IO queues packets per client without a bound: a client that stops reading held every packet
+  its room got. `SendQueue` counts the bytes it holds; past `limit` it drops them and closes the client
+  (the browser reconnects and resumes from its last seq, see docs/PROTOCOL.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+
+import gevent
+import gevent.event
+import gevent.lock
+from engineio.async_drivers import gevent as engineio_gevent
+from gevent import queue
+from simple_websocket import Server as SimpleWebSocketServer
+
+log = logging.getLogger(__name__)
+UPGRADED = "tailapp.upgraded"  # the WSGI environ key of an UpgradeMark
+
+
+class UpgradeMark:
+    """Put in the WSGI environ by the server's handler, set once a 101 answer is on the wire (the app
+    gets a copy of the environ; this object is shared)."""
+
+    done = False
+
+
+class StalledSend(TimeoutError):
+    """The client took no byte for too long."""
+
+
+class WholeSendSocket:
+    """A socket whose send() sends everything or fails, and which breaks when the reader stalls."""
+
+    def __init__(self, sock, stall_seconds: float):
+        self._sock = sock
+        self._stall = stall_seconds
+        self._lock = gevent.lock.Semaphore()
+        self._broken: OSError | None = None
+
+    def send(self, data) -> int:
+        view = memoryview(data).cast("B")
+        with self._lock:
+            if self._broken is not None:  # a frame was cut: nothing more may follow it
+                raise BrokenPipeError(f"connection broken: {self._broken}")
+            try:
+                while view:
+                    with gevent.Timeout(self._stall, StalledSend(f"client read nothing for {self._stall:g}s")):
+                        sent = self._sock.send(view)
+                    view = view[sent:]
+            except OSError as exc:
+                self.abort(exc)
+                raise
+        return len(data)
+
+    sendall = send
+
+    def abort(self, reason: OSError) -> None:
+        """Cut the connection: the reader greenlet sees end of file and Engine.IO closes the session."""
+        if self._broken is None:
+            self._broken = reason
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __getattr__(self, name):  # recv, close, fileno, ... of the real socket
+        return getattr(self._sock, name)
+
+
+class WholeFrameServer(SimpleWebSocketServer):
+    """simple-websocket's server on a WholeSendSocket."""
+
+    stall_seconds = 30.0
+
+    def handshake(self):
+        # Base.__init__ has set self.sock and is about to write the handshake answer through it.
+        self.sock.settimeout(None)  # a dup of the HTTP socket: no read timeout on a long-lived connection
+        self.sock = WholeSendSocket(self.sock, self.stall_seconds)
+        mark = self.environ.get(UPGRADED)
+        if mark is not None:  # from here on the socket carries frames: no HTTP answer may follow
+            mark.done = True
+        super().handshake()
+
+
+class WebSocketWSGI(engineio_gevent.WebSocketWSGI):
+    """python-engineio's gevent WebSocket wrapper, building a WholeFrameServer."""
+
+    server_class = WholeFrameServer
+
+    def __call__(self, environ, start_response):
+        self.ws = self.server_class(environ, **self.server_args)
+        session = getattr(self.app, "__self__", None)  # the engineio Socket whose handler we run
+        if session is not None and isinstance(session.queue, SendQueue):
+            session.queue.transport = self.ws.sock  # so an overflow can cut a writer stuck in send
+        result = self.app(self)
+        if self.ws.mode == "gunicorn":  # as the stock wrapper: the response was written on the socket
+            raise StopIteration()
+        return result
+
+
+def packet_bytes(pkt) -> int:
+    """Memory held by a queued Engine.IO packet (its data; None and control packets count little)."""
+    return sys.getsizeof(getattr(pkt, "data", None))
+
+
+class SendQueue(queue.JoinableQueue):
+    """An Engine.IO client's packets, bounded by the bytes they hold."""
+
+    limit = 16 * 1024 * 1024
+    on_overflow = None  # callable(queue), set by install()
+    transport = None  # the WholeSendSocket under a WebSocket client
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bytes = 0
+        self.overflowed = False
+        self._drained = gevent.event.Event()
+
+    def put(self, item, block=True, timeout=None):
+        if self.overflowed:
+            return  # the client is being closed; it resumes from its last seq
+        size = packet_bytes(item) if item is not None else 0
+        if self.bytes + size > self.limit and item is not None:
+            self._overflow()
+            return
+        self.bytes += size
+        super().put(item, block, timeout)
+
+    def get(self, block=True, timeout=None):
+        item = super().get(block, timeout)
+        if item is not None:
+            self.bytes -= packet_bytes(item)
+            self._drained.set()
+        return item
+
+    def wait_room(self, below: int, timeout: float) -> bool:
+        """Wait until the queue holds at most `below` bytes; False on timeout or overflow."""
+        while self.bytes > below and not self.overflowed:
+            self._drained.clear()
+            if not self._drained.wait(timeout):
+                return False
+        return not self.overflowed
+
+    def _overflow(self) -> None:
+        self.overflowed = True
+        while not self.empty():
+            super().get(block=False)
+            self.task_done()
+        self.bytes = 0
+        self._drained.set()
+        super().put(None)  # the writer stops at once instead of sending what is left
+        if self.transport is not None:
+            self.transport.abort(StalledSend(f"over {self.limit} bytes waiting to be sent"))
+        if self.on_overflow is not None:
+            gevent.spawn(self.on_overflow, self)  # not inside an emit that is iterating over a room
+
+
+def install(eio, *, queue_limit: int, stall_seconds: float) -> None:
+    """Use whole-frame WebSockets and bounded send queues on the python-engineio server `eio`."""
+    frames = type("WholeFrameServer", (WholeFrameServer,), {"stall_seconds": stall_seconds})
+    websocket = type("WebSocketWSGI", (WebSocketWSGI,), {"server_class": frames})
+    queue_class = type("SendQueue", (SendQueue,), {"limit": queue_limit,
+                                                    "on_overflow": staticmethod(lambda q: _close_owner(eio, q))})
+    eio._async = {**eio._async, "websocket": websocket, "queue": queue_class}
+
+
+def _close_owner(eio, send_queue: SendQueue) -> None:
+    for eio_sid, client in list(eio.sockets.items()):
+        if client.queue is send_queue:
+            close(eio, eio_sid, f"it reads too slowly (over {send_queue.limit} bytes waiting to be sent); "
+                                "it may reconnect and resume")
+            return
+
+
+def close(eio, eio_sid: str, why: str) -> None:
+    """Close an Engine.IO client now, saying why in the log."""
+    client = eio.sockets.get(eio_sid)
+    if client is not None and not client.closed:
+        log.warning("closing client %s: %s", eio_sid, why)
+        client.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)  # no wait: its writer may be gone
+        transport = getattr(client.queue, "transport", None)
+        if transport is not None:  # a client that ignores the close frame must not keep its socket
+            transport.abort(ConnectionAbortedError(why))
