@@ -130,3 +130,18 @@ def test_unknown_boolean_refuses_to_start_with_one_line(stack):
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith("tailapp: TAILAPP_ALLOW_PUBLIC='maybe' is not a boolean")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("path", [
+    "/vendor/socket.io-client/%2e%2e/package.json", "/vendor/socket.io-client/../../pyproject.toml",
+    "/vendor/ansi_up/package.json", "/vendor/get-east-asian-width/package.json",
+    "/vendor/socket.io-client/dist/socket.io.js", "/vendor/%2e%2e/%2e%2e/README.md", "/vendor/README.md"])
+def test_vendor_serves_only_the_listed_browser_files(stack, path):
+    response = requests.get(f"{stack.url}{path}", timeout=10)
+    assert response.status_code == 404, (path, response.status_code, response.text[:200])
+
+
+def test_vendor_serves_the_files_the_pages_import(stack):
+    for name in ("socket.io-client/dist/socket.io.esm.min.js", "get-east-asian-width/index.js"):
+        response = requests.get(f"{stack.url}/vendor/{name}", timeout=10)
+        assert response.ok and response.headers["Content-Type"].startswith("text/javascript"), name

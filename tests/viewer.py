@@ -60,10 +60,17 @@ class Viewer:
             options["http_session"] = session = requests.Session()
             session.trust_env, session.verify = False, False
         client = in_order(socketio.Client(reconnection=False, ssl_verify=self.ssl_verify, **options))
-        client.on("lines", self._on_lines, namespace=NS)
-        client.on("job", self._on_job, namespace=NS)
-        client.on("resync", self._on_resync, namespace=NS)
+        for event, handler in (("lines", self._on_lines), ("job", self._on_job), ("resync", self._on_resync)):
+            client.on(event, self._only_current(client, handler), namespace=NS)
         return client
+
+    def _only_current(self, client: socketio.Client, handler):
+        """The handler, for messages of the current client only. A replaced client is closed in a thread
+        (see disconnect) and may still hand over lines it had read: a reloaded page never sees those."""
+        def handle(message):
+            if client is self.client:
+                handler(message)
+        return handle
 
     def _on_lines(self, message: dict) -> None:
         seq = message["seq"]
