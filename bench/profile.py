@@ -1,0 +1,93 @@
+"""py-spy on a server process, and where its time went, by layer.
+
+`record()` starts `py-spy record --format raw` (collapsed stacks: "frame;frame;… count", the root first)
+on a pid for some seconds. `summary()` reads such a file and prints, as a share of the samples (py-spy
+samples only while the process is on the CPU, so shares are of CPU time):
+- inclusive: the share of samples with a frame of each layer anywhere on the stack (they overlap: an emit
+  from the relay loop counts for both);
+- self: each sample counted once, for the layer of its innermost recognised frame;
+- the functions most often on top of the stack.
+"""
+
+from __future__ import annotations
+
+import collections
+import shutil
+import subprocess
+from pathlib import Path
+
+# layer -> substrings of a py-spy frame ("function (path/file.py:line)"); the first match names the layer.
+LAYERS = {
+    "JSON (orjson, json, tailapp codec)": ("orjson", "/json/", "tailapp/codec.py"),
+    "websocket framing (simple_websocket, wsproto)": ("wsproto/", "simple_websocket/"),
+    "socket send/recv (gevent socket, ssl)": ("gevent/_socketcommon", "gevent/_socket3", "gevent/os.py"),
+    "greenlet switches, gevent hub, queues, events": ("gevent/hub", "gevent/_hub", "gevent/greenlet", "gevent/queue",
+                                                      "gevent/event", "gevent/_abstract_linkable", "gevent/timeout",
+                                                      "gevent/_greenlet", "gevent/lock", "gevent/_semaphore",
+                                                      "gevent/_waiter"),
+    "python-engineio (sockets, packets, writer loop)": ("engineio/",),
+    "python-socketio (emit, rooms, packets)": ("socketio/",),
+    "tailapp outbox": ("tailapp/outbox.py",),
+    "tailapp relay": ("tailapp/relay.py",),
+    "redis-py (pub/sub read, parse)": ("redis/",),
+    "WSGI server (gevent.pywsgi, serve.py)": ("gevent/pywsgi", "tailapp/serve.py"),
+    "Flask, handlers (web.py, api)": ("flask/", "werkzeug/", "tailapp/web.py", "tailapp/api.py"),
+}
+# Stacks through these entry points, for the inclusive view of "which greenlet".
+ROOTS = {
+    "relay greenlet (Relay._run)": "_run (",
+    "engineio writer greenlets (Socket._send_packet / writer)": "writer (",
+    "websocket reader greenlets (simple_websocket _thread)": "_thread (",
+}
+
+
+def record(pid: int, out: Path, seconds: float, rate: int = 200) -> subprocess.Popen:
+    """Start py-spy on `pid` for `seconds` (+1) writing collapsed stacks to `out`; wait() on the result."""
+    spy = shutil.which("py-spy") or str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "py-spy")
+    out.parent.mkdir(exist_ok=True)
+    return subprocess.Popen([spy, "record", "--format", "raw", "--pid", str(pid), "--rate", str(rate),
+                             "--duration", str(int(seconds) + 1), "--nonblocking", "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def read(path: Path) -> list[tuple[list[str], int]]:
+    stacks = []
+    for row in path.read_text().splitlines():
+        frames, _, count = row.rpartition(" ")
+        if frames and count.isdigit():
+            stacks.append((frames.split(";"), int(count)))
+    return stacks
+
+
+def layer(frame: str) -> str | None:
+    return next((name for name, marks in LAYERS.items() if any(m in frame for m in marks)), None)
+
+
+def summary(path: Path, top: int = 15) -> str:
+    stacks = read(path)
+    total = sum(n for _, n in stacks) or 1
+    inclusive, own, leaves, roots = (collections.Counter() for _ in range(4))
+    for frames, n in stacks:
+        layers = [layer(f) for f in frames]
+        for name in set(filter(None, layers)):
+            inclusive[name] += n
+        own[next((x for x in reversed(layers) if x), "other")] += n
+        leaves[frames[-1]] += n
+        for name, mark in ROOTS.items():
+            if any(mark in f for f in frames):
+                roots[name] += n
+    lines = [f"{total} samples ({path.name})", "", "| layer | inclusive | self |", "|---|---|---|"]
+    for name, n in inclusive.most_common():
+        lines.append(f"| {name} | {n / total:.0%} | {own[name] / total:.0%} |")
+    lines.append(f"| other (not in a listed layer) | | {own['other'] / total:.0%} |")
+    lines += ["", "| stacks through | share |", "|---|---|"]
+    lines += [f"| {name} | {n / total:.0%} |" for name, n in roots.most_common()]
+    lines += ["", "| function on top of the stack | share |", "|---|---|"]
+    lines += [f"| `{frame}` | {n / total:.1%} |" for frame, n in leaves.most_common(top)]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(summary(Path(sys.argv[1])))
