@@ -1,8 +1,11 @@
 """py-spy on a server process, and where its time went, by layer.
 
 `record()` starts `py-spy record --format raw` (collapsed stacks: "frame;frame;… count", the root first)
-on a pid for some seconds. `summary()` reads such a file and prints, as a share of the samples (py-spy
-samples only while the process is on the CPU, so shares are of CPU time):
+on a pid for some seconds. `summary()` reads such a file and prints shares of the busy samples. py-spy's idle
+filter misses gevent's wait: a sample with the hub's loop on top (`Hub.run`, or `epoll_wait` with native
+frames) is the server waiting in epoll, so such samples are counted apart as idle (checked: busy samples
+≈ the server's CPU seconds × the sampling rate, and a native profile puts ~all of them in epoll_wait).
+Shares of the busy samples, i.e. of CPU time:
 - inclusive: the share of samples with a frame of each layer anywhere on the stack (they overlap: an emit
   from the relay loop counts for both);
 - self: each sample counted once, for the layer of its innermost recognised frame;
@@ -12,6 +15,7 @@ samples only while the process is on the CPU, so shares are of CPU time):
 from __future__ import annotations
 
 import collections
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -33,6 +37,7 @@ LAYERS = {
     "WSGI server (gevent.pywsgi, serve.py)": ("gevent/pywsgi", "tailapp/serve.py"),
     "Flask, handlers (web.py, api)": ("flask/", "werkzeug/", "tailapp/web.py", "tailapp/api.py"),
 }
+IDLE = ("Hub.run (", "epoll_wait (")  # on top of the stack: gevent's hub waiting for events
 # Stacks through these entry points, for the inclusive view of "which greenlet".
 ROOTS = {
     "relay greenlet (Relay._run)": "_run (",
@@ -41,13 +46,20 @@ ROOTS = {
 }
 
 
-def record(pid: int, out: Path, seconds: float, rate: int = 200) -> subprocess.Popen:
-    """Start py-spy on `pid` for `seconds` (+1) writing collapsed stacks to `out`; wait() on the result."""
+# BENCH_PYSPY_NATIVE=1: C frames too (inside gevent's loop); py-spy then pauses the process per sample.
+MODE = ["--native"] if os.environ.get("BENCH_PYSPY_NATIVE") else ["--nonblocking"]
+
+
+def record(pid: int, out: Path, seconds: float, rate: int = 1000) -> subprocess.Popen:
+    """Start py-spy on `pid` for `seconds` (+1) writing collapsed stacks to `out` (its messages to `out`.log);
+    wait() on the result."""
     spy = shutil.which("py-spy") or str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "py-spy")
     out.parent.mkdir(exist_ok=True)
-    return subprocess.Popen([spy, "record", "--format", "raw", "--pid", str(pid), "--rate", str(rate),
-                             "--duration", str(int(seconds) + 1), "--nonblocking", "--output", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out.unlink(missing_ok=True)  # a failed run must not leave an old profile to be read as this one
+    with open(out.with_suffix(".log"), "w") as log:
+        return subprocess.Popen([spy, "record", "--format", "raw", "--pid", str(pid), "--rate", str(rate),
+                                 "--duration", str(int(seconds) + 1), *MODE, "--output", str(out)],
+                                stdout=log, stderr=subprocess.STDOUT)
 
 
 def read(path: Path) -> list[tuple[list[str], int]]:
@@ -64,7 +76,11 @@ def layer(frame: str) -> str | None:
 
 
 def summary(path: Path, top: int = 15) -> str:
-    stacks = read(path)
+    if not path.exists():
+        return f"no profile: py-spy said {path.with_suffix('.log').read_text().strip()!r}"
+    everything = read(path)
+    stacks = [(frames, n) for frames, n in everything if not frames[-1].startswith(IDLE)]
+    idle = sum(n for _, n in everything) - sum(n for _, n in stacks)
     total = sum(n for _, n in stacks) or 1
     inclusive, own, leaves, roots = (collections.Counter() for _ in range(4))
     for frames, n in stacks:
@@ -76,7 +92,8 @@ def summary(path: Path, top: int = 15) -> str:
         for name, mark in ROOTS.items():
             if any(mark in f for f in frames):
                 roots[name] += n
-    lines = [f"{total} samples ({path.name})", "", "| layer | inclusive | self |", "|---|---|---|"]
+    lines = [f"{total} busy samples, {idle} idle in the hub's loop left out ({path.name})", "",
+             "| layer | inclusive | self |", "|---|---|---|"]
     for name, n in inclusive.most_common():
         lines.append(f"| {name} | {n / total:.0%} | {own[name] / total:.0%} |")
     lines.append(f"| other (not in a listed layer) | | {own['other'] / total:.0%} |")

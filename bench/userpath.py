@@ -8,7 +8,7 @@ once every viewer's subscribe is acknowledged, so every line is live (none is re
 
     .venv/bin/python -m bench.userpath                       # every scenario once, a few minutes
     .venv/bin/python -m bench.userpath --only "burst,trickle 1 job" --repeat 3
-    .venv/bin/python -m bench.userpath --profile             # py-spy on the server during the trickles
+    .venv/bin/python -m bench.userpath --profile 20          # py-spy on the server during 20 s trickles
 
 CPU seconds per process (server, worker with its pool processes, Redis, clients) are taken over the window
 from opening the gate to the last viewer's report, so a reader sees which process was busy.
@@ -169,15 +169,15 @@ def fanout(pool: str) -> dict:
     return watch(pool, 1, 100, 20_000, 0, every_line=False, processes=2, concurrency=_concurrency(pool))
 
 
-def trickle_one(pool: str, profile: bool = False) -> dict:
-    """One job at ~750 lines/s for 4 s -> one viewer: server CPU per delivered `lines` message."""
-    return watch(pool, 1, 1, 3000, 750, every_line=True, concurrency=_concurrency(pool), idle=2,
+def trickle_one(pool: str, seconds: float = 4, profile: bool = False) -> dict:
+    """One job at ~750 lines/s -> one viewer: server CPU per delivered `lines` message."""
+    return watch(pool, 1, 1, int(750 * seconds), 750, every_line=True, concurrency=_concurrency(pool), idle=2,
                  profile="trickle-1-job" if profile else None)
 
 
-def trickle_many(pool: str, profile: bool = False) -> dict:
-    """100 jobs x 5 lines/s for 10 s, one viewer each: server CPU per delivered `lines` message."""
-    return watch(pool, 100, 1, 50, 5, every_line=True, concurrency=110, idle=2,
+def trickle_many(pool: str, seconds: float = 10, profile: bool = False) -> dict:
+    """100 jobs x 5 lines/s, one viewer each: server CPU per delivered `lines` message."""
+    return watch(pool, 100, 1, int(5 * seconds), 5, every_line=True, concurrency=110, idle=2,
                  profile="trickle-100-jobs" if profile else None)
 
 
@@ -236,10 +236,11 @@ def table(results: dict) -> str:
     return "\n".join(rows)
 
 
-def profile_trickles() -> None:
-    """py-spy on the server during both trickle scenarios; prints where the server's time goes."""
+def profile_trickles(seconds: float) -> None:
+    """py-spy on the server during both trickle scenarios (`seconds` long each, for enough samples); prints
+    where the server's time goes."""
     for name, fn, pool in (("trickle-1-job", trickle_one, "prefork"), ("trickle-100-jobs", trickle_many, "threads")):
-        figures = fn(pool, profile=True)
+        figures = fn(pool, seconds, profile=True)
         print(f"\n## {name} (profiled run; load {load_average()}): {_short(figures)}")
         print(prof.summary(OUT / f"profile-{name}.txt"))
 
@@ -248,11 +249,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenario names")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each scenario (median shown)")
-    parser.add_argument("--profile", action="store_true", help="profile the server during the trickles instead")
+    parser.add_argument("--profile", type=float, metavar="SECONDS",
+                        help="instead: profile the server with py-spy during trickles of SECONDS each")
     args = parser.parse_args()
     print(f"load average before: {load_average()}", flush=True)
     if args.profile:
-        profile_trickles()
+        profile_trickles(args.profile)
         return
     started = time.time()
     results = run([n.strip() for n in args.only.split(",")], args.repeat)
