@@ -51,14 +51,14 @@ MODE = ["--native"] if os.environ.get("BENCH_PYSPY_NATIVE") else ["--nonblocking
 
 
 def record(pid: int, out: Path, seconds: float, rate: int = 1000) -> subprocess.Popen:
-    """Start py-spy on `pid` for `seconds` (+1) writing collapsed stacks to `out` (its messages to `out`.log);
+    """Start py-spy on `pid` for `seconds` writing collapsed stacks to `out` (its messages to `out`.log);
     wait() on the result."""
     spy = shutil.which("py-spy") or str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "py-spy")
     out.parent.mkdir(exist_ok=True)
     out.unlink(missing_ok=True)  # a failed run must not leave an old profile to be read as this one
     with open(out.with_suffix(".log"), "w") as log:
         return subprocess.Popen([spy, "record", "--format", "raw", "--pid", str(pid), "--rate", str(rate),
-                                 "--duration", str(int(seconds) + 1), *MODE, "--output", str(out)],
+                                 "--duration", str(max(1, int(seconds))), *MODE, "--output", str(out)],
                                 stdout=log, stderr=subprocess.STDOUT)
 
 
