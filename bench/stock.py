@@ -17,19 +17,21 @@ SCRIPT = ROOT / "bench" / "stock_viewer.js"
 
 
 class StockViewers:
-    """Viewers of (url, job) targets spread over `processes` node processes."""
+    """Viewers of (url, job) targets spread over `processes` node processes. deflate=False: the clients do
+    not offer permessage-deflate (by default they do, like every stock client and browser)."""
 
-    def __init__(self, targets: list[tuple[str, str]], expected: int, processes: int = 1, every_line: bool = False):
+    def __init__(self, targets: list[tuple[str, str]], expected: int, processes: int = 1, every_line: bool = False,
+                 deflate: bool = True):
         self.procs: list[subprocess.Popen] = []
         self.shares = [targets[i::processes] for i in range(processes) if targets[i::processes]]
-        self.expected, self.every_line = expected, every_line
+        self.expected, self.every_line, self.deflate = expected, every_line, deflate
 
     def start(self, timeout: float = 180) -> StockViewers:
         """Start the node processes and wait until every viewer's subscribe was acknowledged."""
         for share in self.shares:
             url = share[0][0]
             options = {"url": url, "jobs": [job for _, job in share], "expected": self.expected,
-                       "everyLine": self.every_line}
+                       "everyLine": self.every_line, "deflate": self.deflate}
             self.procs.append(subprocess.Popen(["node", str(SCRIPT), json.dumps(options)], cwd=ROOT, text=True,
                                                stdin=subprocess.PIPE, stdout=subprocess.PIPE))
         watchdog = threading.Timer(timeout, self.kill)  # a stuck process ends, and readline() with it

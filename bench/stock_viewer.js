@@ -2,7 +2,7 @@
 // viewer uses), one Socket (own Manager, own websocket) per viewer, as a third-party client would.
 //
 //   node bench/stock_viewer.js '{"url": "http://127.0.0.1:5000", "jobs": ["<id>", ...], "expected": 1000,
-//                               "everyLine": true}'
+//                               "everyLine": true, "deflate": true}'
 //
 // Speaks the /tail protocol of docs/PROTOCOL.md: subscribe {job, after} on every connect, `lines`
 // {job, seq, lines, times} counted by seq (gaps, duplicates), `job` events, `resync` -> subscribe again
@@ -25,7 +25,9 @@ function stamp(text) {
 function viewer(job) {
   const t = { job, received: 0, messages: 0, first_stamp: null, last_stamp: null, last: 0, gaps: 0, duplicates: 0, resyncs: 0, jobEvents: 0, state: null,
     first_at: 0, last_at: 0, subscribed_at: 0, latencies: [], acked: false, errors: [] };
-  const socket = io(`${opts.url}/tail`, { transports: ['websocket'], forceNew: true, reconnection: true });
+  // deflate false: the client does not offer permessage-deflate (stock clients and browsers do).
+  const socket = io(`${opts.url}/tail`, { transports: ['websocket'], forceNew: true, reconnection: true,
+    ...(opts.deflate === false ? { perMessageDeflate: false } : {}) });
   const subscribe = () => socket.emit('subscribe', { job, after: t.last }, (ack) => {
     if (ack && ack.ok) { t.acked = true; t.subscribed_at = t.subscribed_at || now(); } else t.errors.push(ack);
   });

@@ -91,14 +91,15 @@ class CpuMeter:
 # -- the scenarios -------------------------------------------------------------------------------------
 def watch(pool: str, n_jobs: int, per_job: int, count: int, rate: float, *, every_line: bool,
           processes: int = 1, concurrency: int = 2, deadline: float = 90, idle: float = 0,
-          profile: str | None = None) -> dict:
+          profile: str | None = None, deflate: bool = True) -> dict:
     """`n_jobs` printing tasks of `count` lines each (at `rate` lines/s, 0: burst), `per_job` stock viewers
     on each. With `idle`, the server's CPU is first measured that many seconds with everyone subscribed."""
     with user_stack(pool, concurrency) as (stack, url, worker):
         gate = stack.tmp / "gate"
         ids = [start_job(url, lines=count, rate=rate, gate=str(gate)) for _ in range(n_jobs)]
         wait_running(url, ids)
-        group = StockViewers([(url, j) for j in ids for _ in range(per_job)], count, processes, every_line).start()
+        targets = [(url, j) for j in ids for _ in range(per_job)]
+        group = StockViewers(targets, count, processes, every_line, deflate).start()
         meter = CpuMeter(stack, worker)
         idle_cpu = _idle_cpu(meter, idle) if idle else None
         # py-spy stops a second before the tasks end: the bench's own API polls after them are not the trickle
@@ -159,21 +160,22 @@ def burst(pool: str) -> dict:
     return watch(pool, 1, 1, 100_000, 0, every_line=False, concurrency=_concurrency(pool))
 
 
-def latency(pool: str, viewers: int) -> dict:
+def latency(pool: str, viewers: int, deflate: bool = True) -> dict:
     """~1,000 lines/s for 5 s -> `viewers` node viewers: latency from the task's print to the client."""
     return watch(pool, 1, viewers, 5000, 1000, every_line=True, processes=1 if viewers == 1 else 2,
-                 concurrency=_concurrency(pool))
+                 concurrency=_concurrency(pool), deflate=deflate)
 
 
-def fanout(pool: str) -> dict:
+def fanout(pool: str, deflate: bool = True) -> dict:
     """A 20,000-line burst -> 100 node viewers: deliveries/s."""
-    return watch(pool, 1, 100, 20_000, 0, every_line=False, processes=2, concurrency=_concurrency(pool))
+    return watch(pool, 1, 100, 20_000, 0, every_line=False, processes=2, concurrency=_concurrency(pool),
+                 deflate=deflate)
 
 
-def trickle_one(pool: str, seconds: float = 4, profile: bool = False) -> dict:
+def trickle_one(pool: str, seconds: float = 4, profile: bool = False, deflate: bool = True) -> dict:
     """One job at ~750 lines/s -> one viewer: server CPU per delivered `lines` message."""
     return watch(pool, 1, 1, int(750 * seconds), 750, every_line=True, concurrency=_concurrency(pool), idle=2,
-                 profile="trickle-1-job" if profile else None)
+                 profile="trickle-1-job" if profile else None, deflate=deflate)
 
 
 def trickle_many(pool: str, seconds: float = 10, profile: bool = False) -> dict:
@@ -207,6 +209,13 @@ SCENARIOS = {
     "fan-out": (fanout, ["prefork"], "deliveries/s", "≥ 500,000", True),
     "trickle 1 job": (trickle_one, ["prefork"], "server ms/message", "(cut ≥ 5×)", False),
     "trickle 100 jobs": (trickle_many, ["threads"], "server ms/message", "(cut ≥ 5×)", False),
+    # What permessage-deflate (negotiated by every stock client, never skipped by the server) costs:
+    "fan-out without deflate": (lambda pool: fanout(pool, deflate=False), ["prefork"], "deliveries/s", "(what-if)",
+                                True),
+    "latency 100 viewers without deflate": (lambda pool: latency(pool, 100, deflate=False), ["prefork"], "p99 ms",
+                                            "(what-if)", False),
+    "trickle 1 job without deflate": (lambda pool: trickle_one(pool, deflate=False), ["prefork"], "server ms/message",
+                                  "(what-if)", False),
 }
 
 
@@ -257,8 +266,12 @@ def main() -> None:
     if args.profile:
         profile_trickles(args.profile)
         return
+    names = [n.strip() for n in args.only.split(",")]
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {unknown[0]!r}; known: {', '.join(SCENARIOS)}")
     started = time.time()
-    results = run([n.strip() for n in args.only.split(",")], args.repeat)
+    results = run(names, args.repeat)
     print(f"\nload average after: {load_average()}; {time.time() - started:.0f} s; figures are rough (shared "
           "2-core machine)\n")
     print(table(results))
