@@ -23,7 +23,7 @@ import time
 
 import requests
 
-from bench import profile as prof
+from bench import pyspy as prof
 from bench.client_alone import client_capacity
 from bench.run import _fmt, _median_run, _short
 from bench.scenarios import _pct
@@ -102,7 +102,7 @@ def watch(pool: str, n_jobs: int, per_job: int, count: int, rate: float, *, ever
         group = StockViewers(targets, count, processes, every_line, deflate).start()
         meter = CpuMeter(stack, worker)
         idle_cpu = _idle_cpu(meter, idle) if idle else None
-        # py-spy stops a second before the tasks end: the bench's own API polls after them are not the trickle
+        # py-spy stops 2 s before the tasks end: the bench's API polls after them are not the trickle
         spy = prof.record(stack.pid(), OUT / f"profile-{profile}.txt", count / rate - 2) if profile else None
         meter.start()
         group.go(deadline)
