@@ -169,7 +169,7 @@ def _writer(settings: dict, store: MaskedStore, job_id: str) -> LogWriter:
     """The job's log writer, masking with the store's masker."""
     return LogWriter(store, job_id, max_line_chars=settings["MAX_LINE_BYTES"],
                      max_pending=settings["WRITER_MAX_PENDING"], masker=store.masker,
-                     max_log_chars=settings["MAX_LOG_BYTES"], tail_chars=settings["LOG_TAIL_BYTES"])
+                     max_log_bytes=settings["MAX_LOG_BYTES"], tail_bytes=settings["LOG_TAIL_BYTES"])
 
 
 def _call(spec: TailTask, params: dict, writer: LogWriter) -> tuple[str, int, str | None]:

@@ -17,13 +17,19 @@ from tailapp.masking import Masker
 from tailapp.store import MAX_LINES_PER_CALL, Store, encode_line
 
 CUT_MARKER = " \u21a9"  # ends each piece of a line that was split for being too long
-TRUNCATED_LINE = ("\x1b[33m\u2702 log truncated at {limit}: further output is dropped; "
-                  "the last {tail} are kept and shown at the end\x1b[0m")
-TAIL_LINE = "\x1b[33m\u2702 {omitted} lines omitted; the last {kept} lines of output follow\x1b[0m"
+SKIPPED_LINE = ("\x1b[33m\u2702 {lines:,} line{s} ({size}) skipped: the log passed its {limit} limit; "
+                "the last {kept:,} lines follow\x1b[0m")
 
 
 def human_size(n: int) -> str:
-    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.4g} MB"
+    return f"{n / 1024:.4g} KB" if n >= 1024 else f"{n} bytes"
+
+
+def size_of(lines: list[str]) -> int:
+    """Bytes the lines take in the log: UTF-8 and a newline each."""
+    return sum(len(line) if line.isascii() else len(line.encode("utf-8", "replace")) for line in lines) + len(lines)
 
 
 class WriterError(RuntimeError):
@@ -35,19 +41,19 @@ class LogWriter:
 
     def __init__(self, store: Store, job_id: str, *, max_line_chars: int = 64 * 1024,
                  max_pending: int = 50_000, retry_seconds: float = 60.0, masker: Masker | None = None,
-                 max_log_chars: int = 100 * 1024 * 1024, tail_chars: int = 1024 * 1024):
+                 max_log_bytes: int = 100 * 1024 * 1024, tail_bytes: int = 1024 * 1024):
         self.store = store
         self.job_id = job_id
         self.max_line_chars = max_line_chars
         self.max_pending = max_pending
         self.retry_seconds = retry_seconds
-        self.max_log_chars = max_log_chars
-        self.tail_chars = tail_chars
+        self.max_log_bytes = max_log_bytes
+        self.tail_bytes = tail_bytes
         self.masker = masker or Masker()
-        self._size = 0  # characters of log written so far
-        self._tail: deque[tuple[str, int]] | None = None  # once truncated: (element, size) of the last output
+        self._size = 0  # bytes of log written so far
+        self._tail: deque[tuple[str, int]] | None = None  # past the limit: (element, bytes) of the last output
         self._tail_size = 0
-        self._omitted = 0
+        self._skipped = self._skipped_bytes = 0
         self._partial = ""
         self._pending: list[str] = []
         self._sent = store.line_count(job_id)  # lines Redis has
@@ -124,8 +130,8 @@ class LogWriter:
         if any(len(line) > self.max_line_chars for line in lines):
             lines = [piece for line in lines for piece in self._cut(line)]
         elements = [encode_line(ms, line) for line in lines]
-        size = sum(map(len, lines))
-        if self._tail is not None or self._size + size > self.max_log_chars:
+        size = size_of(lines)
+        if self._tail is not None or self._size + size > self.max_log_bytes:
             elements = self._limit(elements, lines, ms)
         self._size += size
         self._enqueue(elements)
@@ -142,39 +148,41 @@ class LogWriter:
             self._cond.notify_all()
 
     def _limit(self, elements: list[str], lines: list[str], ms: int) -> list[str]:
-        """Past the size limit: send what fits and a notice once, keep only the tail of the rest."""
-        room = self.max_log_chars - self._size
+        """Past the size limit: send what fits; of the rest keep a rolling tail, sent when the log closes."""
+        room = self.max_log_bytes - self._size
         sent = []
         for element, line in zip(elements, lines, strict=True):
-            if self._tail is None and len(line) <= room:
+            size = size_of([line])
+            if self._tail is None and size <= room:
                 sent.append(element)
-                room -= len(line)
+                room -= size
             else:
                 if self._tail is None:
-                    sent.append(encode_line(ms, TRUNCATED_LINE.format(limit=human_size(self.max_log_chars),
-                                                                       tail=human_size(self.tail_chars))))
-                    self._start_tail()
-                self._keep(element, len(line))
+                    self._tail = deque()
+                    self.store.set_fields(self.job_id, {"truncated": 1})  # live: output is being held back
+                self._keep(element, size)
         return sent
-
-    def _start_tail(self) -> None:
-        self._tail = deque()
-        self.store.set_fields(self.job_id, {"truncated": 1})
 
     def _keep(self, element: str, size: int) -> None:
         self._tail.append((element, size))
         self._tail_size += size
-        while self._tail_size > self.tail_chars and len(self._tail) > 1:
-            self._tail_size -= self._tail.popleft()[1]
-            self._omitted += 1
+        while self._tail_size > self.tail_bytes and len(self._tail) > 1:
+            dropped = self._tail.popleft()[1]
+            self._tail_size -= dropped
+            self._skipped += 1
+            self._skipped_bytes += dropped
 
     def _send_tail(self) -> None:
+        """The one marker row (when anything was skipped) and the kept tail; the job object gets the counts."""
         kept = [element for element, _ in self._tail]
-        if self._omitted:
-            notice = TAIL_LINE.format(omitted=self._omitted, kept=len(kept))
+        if self._skipped:
+            notice = SKIPPED_LINE.format(lines=self._skipped, s="s"[: self._skipped - 1], kept=len(kept),
+                                         size=human_size(self._skipped_bytes), limit=human_size(self.max_log_bytes))
             kept.insert(0, encode_line(int(time.time() * 1000), notice))
         self._tail = None
         self._enqueue(kept)
+        self.store.set_fields(self.job_id, {"truncated": int(bool(self._skipped)), "skipped_lines": self._skipped,
+                                            "skipped_bytes": self._skipped_bytes})
 
     def _cut(self, line: str) -> list[str]:
         """Split an over-long line into pieces; every piece but the last ends with a visible marker."""
