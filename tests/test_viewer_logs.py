@@ -56,3 +56,53 @@ def test_size_limit_marker_row_between_head_and_tail(stack, page):
     assert f"{job['skipped_lines']:,} lines" in marker.inner_text() and "skipped" in marker.inner_text()
     assert row(page, 100).inner_text().endswith("line 0100")
     assert "FAILED: the summary at the end" in page.evaluate("tailapp.store.plain(tailapp.store.length - 1)")
+
+
+def error_log() -> list[str]:
+    texts = [f"step {n} ok" for n in range(1, 601)]
+    texts[199] = "src/a.c:12: error: expected ';'"                # row 200
+    texts[299] = "::warning file=a.py,line=3::old call"            # row 300
+    texts[339] = "::group::Tests"                                  # rows 340..360, collapsed when it ends
+    texts[349] = "\x1b[31m::error::test_b failed\x1b[0m"           # row 350, inside the group
+    texts[359] = "::endgroup::"
+    texts[499] = "\u25a0 Job lost: its worker stopped sending heartbeats (killed or crashed)."  # row 500
+    return texts
+
+
+def in_sight(page, n: int) -> bool:
+    return page.evaluate(f"tailapp.errors.inSight({n - 1}) && !tailapp.sections.headerAt({n - 1})")
+
+
+def test_failed_job_opens_at_its_first_error_and_e_steps_through_marks(stack, page):
+    job_id = write_job(stack, error_log())
+    finish(stack, job_id, "failed", 1)
+    open_job(page, stack, job_id)
+    page.wait_for_function("tailapp.store.length === 600 && tailapp.errors.opened")
+    assert in_sight(page, 200) and not page.evaluate("tailapp.view.follow")
+    assert page.locator("#err-count").inner_text() == "3 errors · 1 warning"
+    assert "err" in row(page, 200).get_attribute("class").split()
+    for expected, mark in ((300, "warn"), (350, "err"), (500, "err"), (200, "err")):  # wraps round
+        page.keyboard.press("e")  # the group around row 350 was collapsed: it opens
+        assert in_sight(page, expected), expected
+        assert mark in page.locator(f'.log .row[data-i="{expected - 1}"]').get_attribute("class").split()
+    page.keyboard.press("Shift+E")
+    assert in_sight(page, 500)
+    page.click("#err-first")
+    assert in_sight(page, 200)
+    ticks = page.evaluate("""() => {
+        const c = document.getElementById('err-map'); const d = c.getContext('2d').getImageData(0, 0, 1, c.height).data;
+        const red = []; for (let y = 0; y < c.height; y++) if (d[4 * y] > 200 && d[4 * y + 1] < 120) red.push(y);
+        return {red, height: c.height, rows: tailapp.sections.rowCount};
+    }""")
+    assert ticks["red"], ticks
+    first = ticks["red"][0] / ticks["height"]
+    assert abs(first - 199 / ticks["rows"]) < 0.02, ticks  # the first tick sits at row 200's place
+
+
+def test_failed_job_without_errors_opens_at_its_end(stack, page):
+    job_id = write_job(stack, [f"step {n} ok" for n in range(1, 400)])
+    finish(stack, job_id, "failed", 3)
+    open_job(page, stack, job_id)
+    page.wait_for_function("tailapp.store.length === 399 && tailapp.errors.opened")
+    assert page.evaluate("tailapp.view.atBottom()")
+    assert page.locator("#err-count").inner_text() == "no errors" and page.locator("#err-map").is_hidden()

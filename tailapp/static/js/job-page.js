@@ -2,6 +2,7 @@
 import { pageData } from './api.js';
 import { openSocket, JobFeed } from './connection.js';
 import { FollowControl, JobActions, JobStatus, TimestampControl } from './controls.js';
+import { ErrorMarks } from './errors.js';
 import { LineStore } from './lines.js';
 import { Permalinks } from './permalink.js';
 import { isTerminal } from './protocol.js';
@@ -26,6 +27,9 @@ function start() {
   const sections = new Sections(store);
   const view = new LogView($('log'), store, sections);
   const search = new Search(view, { input: $('search-input'), count: $('search-count'), prev: $('search-prev'), next: $('search-next') });
+  const errors = new ErrorMarks(view, { first: $('err-first'), prev: $('err-prev'), next: $('err-next'),
+    count: $('err-count'), minimap: $('err-map') }, pageData('viewer-data'));
+  if (job.state === 'failed' && !location.hash) errors.openAtFirst(job.lines);
   new FollowControl(view, $('follow'));
   const ts = new TimestampControl(view, $('ts-mode'), job.started_at);
   new Permalinks(view);
@@ -55,7 +59,7 @@ function start() {
     onStatus,
     onError: (message) => { conn.dataset.status = 'offline'; conn.textContent = message; },
   });
-  window.tailapp = { job, store, sections, view, search, feed };  // for the console and the e2e tests
+  window.tailapp = { job, store, sections, view, search, errors, feed };  // for the console and the e2e tests
 }
 
 start();

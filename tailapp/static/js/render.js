@@ -18,6 +18,8 @@ export class LogView {
     this.tsOrigin = null;
     this.highlight = null;    // {from, to} line indices
     this.decorate = null;     // (lineIndex, rowElement) => void, for search marks
+    this.rowClasses = [];     // (lineIndex) => ' extra classes', for error marks
+    this.moved = false;       // the reader scrolled by hand
     this.frameHooks = [];
     this.els = new Map();     // line index -> row element
     this.version = -1;
@@ -134,6 +136,7 @@ export class LogView {
     let cls = 'row';
     if (this.highlight && i >= this.highlight.from && i <= this.highlight.to) cls += ' hl';
     if (this.sections.kindOf(i) === KIND_END) cls += ' sec-end';
+    for (const fn of this.rowClasses) cls += fn(i);
     let body;
     if (head) {
       cls += ` sec-head${head.collapsed ? ' collapsed' : ''}${head.end === -1 ? ' running' : ''}`;
@@ -183,6 +186,7 @@ export class LogView {
   onScroll() {
     const top = this.scroller.scrollTop;
     if (Math.abs(top - this.expectTop) > 1) {
+      this.moved = true;
       const wasFollowing = this.follow;
       this.follow = this.atBottom();
       if (wasFollowing !== this.follow) for (const hook of this.frameHooks) hook();
@@ -195,6 +199,8 @@ export class LogView {
     const sc = this.scroller;
     return sc.scrollTop + sc.clientHeight >= sc.scrollHeight - LINE_HEIGHT;
   }
+
+  lineHeight() { return LINE_HEIGHT; }
 
   scrollToRow(r, where = 'center') {
     const sc = this.scroller;
