@@ -3,6 +3,8 @@ Real Chromium on the real stack; fixtures from test_viewer."""
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import redis
@@ -15,13 +17,18 @@ from tests.test_viewer import browser, open_job, page, row, wait_lines  # fixtur
 __all__ = ["browser", "page"]
 
 
-def write_job(stack, texts: list[str], task: str = "bench", **writer) -> str:
-    """A job whose log is `texts`, written by the real LogWriter into the stack's Redis; left running."""
+def write_job(stack, texts: list[str], task: str = "bench", pauses: dict[int, float] | None = None,
+              **writer) -> str:
+    """A job whose log is `texts`, written by the real LogWriter into the stack's Redis (sleeping
+    pauses[k] seconds before text k); left running."""
     store = Store(redis.Redis.from_url(stack.redis_url, decode_responses=True))
     job_id = jobs.create(store, task, {})["id"]
     jobs.start(store, job_id)
     out = LogWriter(store, job_id, **writer)
-    for text in texts:
+    for k, text in enumerate(texts):
+        if pauses and k in pauses:
+            out.flush()
+            time.sleep(pauses[k])
         out.write(text + "\n")
     out.close()
     return job_id
@@ -106,3 +113,39 @@ def test_failed_job_without_errors_opens_at_its_end(stack, page):
     page.wait_for_function("tailapp.store.length === 399 && tailapp.errors.opened")
     assert page.evaluate("tailapp.view.atBottom()")
     assert page.locator("#err-count").inner_text() == "no errors" and page.locator("#err-map").is_hidden()
+
+
+NESTED = ["::group::Build", "compile a", "::group::Tests", "test x", "::group::Slow suite", "needle deep inside",
+          "::group::Level four", "deeper", "::endgroup::", "::endgroup::", "::endgroup::", "::endgroup::",
+          *[f"after {n}" for n in range(1, 200)]]
+
+
+def visible(page, n: int) -> bool:
+    return page.evaluate(f"tailapp.sections.isVisible({n - 1})")
+
+
+def test_nested_groups_durations_search_permalink_and_expand_all(stack, page):
+    job_id = write_job(stack, NESTED, pauses={5: 0.5})
+    finish(stack, job_id)
+    open_job(page, stack, job_id)
+    wait_lines(page, len(NESTED))
+    page.wait_for_function("tailapp.sections.rowCount === 1 + 199")  # every group ended, so collapsed
+    assert page.locator("#groups-expand").is_enabled()
+    page.click("#groups-expand")
+    assert page.evaluate("tailapp.sections.rowCount") == len(NESTED)
+    slow = row(page, 5)
+    assert re.search(r"Slow suite 4 lines · 0\.[5-9]s", slow.inner_text()), slow.inner_text()
+    assert re.search(r"Build 10 lines · 0\.[5-9]s", row(page, 1).inner_text())
+    depth = page.evaluate("[1, 3, 5, 7, 8].map((n) => tailapp.sections.depthOf(n - 1))")
+    assert depth == [0, 1, 2, 3, 4]
+    page.click("#groups-collapse")
+    assert page.evaluate("tailapp.sections.rowCount") == 1 + 199 and not visible(page, 6)
+    page.fill("#search-input", "needle")
+    page.keyboard.press("Enter")
+    page.wait_for_function("tailapp.sections.isVisible(5)")  # the three groups around it opened
+    assert page.locator("#search-count").inner_text() == "1 of 1" and not visible(page, 8)
+    assert page.locator('.log .row[data-i="5"] mark').inner_text() == "needle"
+    page.click("#groups-collapse")
+    open_job(page, stack, job_id, "#L8")  # a permalink into the innermost group of collapsed ones
+    page.wait_for_function(f"tailapp.store.length === {len(NESTED)} && tailapp.sections.isVisible(7)")
+    assert "hl" in page.locator('.log .row[data-i="7"]').get_attribute("class").split()

@@ -9,6 +9,7 @@ import { isTerminal } from './protocol.js';
 import { LogView } from './render.js';
 import { Search } from './search.js';
 import { Sections } from './sections.js';
+import { GroupButtons } from './toolbar.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,6 +31,7 @@ function start() {
   const errors = new ErrorMarks(view, { first: $('err-first'), prev: $('err-prev'), next: $('err-next'),
     count: $('err-count'), minimap: $('err-map') }, pageData('viewer-data'));
   if (job.state === 'failed' && !location.hash) errors.openAtFirst(job.lines);
+  new GroupButtons(view, { expand: $('groups-expand'), collapse: $('groups-collapse') });
   new FollowControl(view, $('follow'));
   const ts = new TimestampControl(view, $('ts-mode'), job.started_at);
   new Permalinks(view);
