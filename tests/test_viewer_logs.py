@@ -149,3 +149,29 @@ def test_nested_groups_durations_search_permalink_and_expand_all(stack, page):
     open_job(page, stack, job_id, "#L8")  # a permalink into the innermost group of collapsed ones
     page.wait_for_function(f"tailapp.store.length === {len(NESTED)} && tailapp.sections.isVisible(7)")
     assert "hl" in page.locator('.log .row[data-i="7"]').get_attribute("class").split()
+
+
+def test_time_modes_and_slowest_gaps(stack, page):
+    texts = [f"line {n}" for n in range(1, 201)]
+    job_id = write_job(stack, texts, pauses={50: 0.6, 120: 0.3, 180: 1.2})
+    finish(stack, job_id)
+    open_job(page, stack, job_id)
+    wait_lines(page, 200)
+    page.select_option("#ts-mode", "delta")
+    assert re.fullmatch(r"\+1\.[2-9]s", row(page, 181).locator(".ts").inner_text())
+    assert re.fullmatch(r"\+\d{1,2}ms", row(page, 182).locator(".ts").inner_text())
+    page.select_option("#ts-mode", "rel")
+    assert re.fullmatch(r"\+00:0[2-9]\.\d{3}", row(page, 200).locator(".ts").inner_text())
+    page.select_option("#ts-mode", "abs")
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", row(page, 1).locator(".ts").inner_text())
+    page.evaluate("tailapp.view.scrollToRow(0, 'start')")
+    page.click("#gaps summary")
+    items = page.locator("#gaps-list .gap")
+    assert 3 <= items.count() <= 10  # silences of 0 ms are not listed
+    first = items.nth(0).inner_text()
+    assert re.match(r"\+1\.[2-9]s before line 181", first) and "line 181" in first
+    assert re.match(r"\+(6[0-9]{2}|[7-9][0-9]{2})ms before line 51", items.nth(1).inner_text())
+    assert re.match(r"\+[3-5][0-9]{2}ms before line 121", items.nth(2).inner_text())
+    items.nth(0).click()
+    assert in_sight(page, 181) and page.locator("#gaps-list").is_hidden()
+    assert "hl" in page.locator('.log .row[data-i="180"]').get_attribute("class").split()

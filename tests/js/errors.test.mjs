@@ -35,3 +35,11 @@ test('lowerBound finds the first index at or past a value', () => {
   const a = Int32Array.from([3, 7, 7, 10]);
   assert.deepEqual([0, 3, 4, 7, 8, 10, 11].map((v) => lowerBound(a, 4, v)), [0, 0, 1, 1, 3, 3, 4]);
 });
+
+test('slowestGaps keeps the longest silences, longest first, with the row that ended each', async () => {
+  const { slowestGaps } = await import('../../tailapp/static/js/toolbar.js');
+  const times = [0, 10, 500, 510, 520, 2520, 2521, 2600];
+  assert.deepEqual(slowestGaps(times, 3), [{ line: 5, gap: 2000 }, { line: 2, gap: 490 }, { line: 7, gap: 79 }]);
+  assert.deepEqual(slowestGaps([5], 3), []);
+  assert.equal(slowestGaps(Array.from({ length: 1000 }, (_, i) => i * i), 10)[0].line, 999);
+});

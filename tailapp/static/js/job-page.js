@@ -9,7 +9,8 @@ import { isTerminal } from './protocol.js';
 import { LogView } from './render.js';
 import { Search } from './search.js';
 import { Sections } from './sections.js';
-import { GroupButtons } from './toolbar.js';
+import { delta } from './format.js';
+import { GapList, GroupButtons } from './toolbar.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,6 +33,7 @@ function start() {
     count: $('err-count'), minimap: $('err-map') }, pageData('viewer-data'));
   if (job.state === 'failed' && !location.hash) errors.openAtFirst(job.lines);
   new GroupButtons(view, { expand: $('groups-expand'), collapse: $('groups-collapse') });
+  new GapList(view, { details: $('gaps'), list: $('gaps-list') }, delta);
   new FollowControl(view, $('follow'));
   const ts = new TimestampControl(view, $('ts-mode'), job.started_at);
   new Permalinks(view);

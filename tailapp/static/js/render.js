@@ -1,7 +1,7 @@
 // Virtualised log view: DOM only for the rows in sight plus a margin, updated once per animation frame.
 import { escapeHtml } from './ansi.js';
 import { KIND_END, progressOf } from './sections.js';
-import { clock, duration, elapsed } from './format.js';
+import { clock, delta, duration, elapsed } from './format.js';
 
 export const LINE_HEIGHT = 20;
 const MARGIN = 40;            // rows rendered above and below the visible ones
@@ -158,6 +158,7 @@ export class LogView {
   tsText(i) {
     const t = this.store.times[i];
     if (this.tsMode === 'abs') return clock(t);
+    if (this.tsMode === 'delta') return i ? delta(t - this.store.times[i - 1]) : delta(t - (this.tsOrigin ?? t));
     return elapsed(t, this.tsOrigin ?? this.store.times[0]);
   }
 

@@ -21,3 +21,52 @@ export class GroupButtons {
     for (const b of this.buttons) if (b.disabled !== none) b.disabled = none;
   }
 }
+
+/** The `count` longest silences of a log: [{line, gap}] (the row that ended each, and its gap in ms), longest first. */
+export function slowestGaps(times, count = 10) {
+  const top = [];  // ascending by gap, at most `count`
+  for (let i = 1; i < times.length; i++) {
+    const gap = times[i] - times[i - 1];
+    if (top.length === count && gap <= top[0].gap) continue;
+    let k = 0;
+    while (k < top.length && top[k].gap < gap) k++;
+    top.splice(k, 0, { line: i, gap });
+    if (top.length > count) top.shift();
+  }
+  return top.reverse();
+}
+
+/** "Slowest gaps": the top ten, computed when the list is opened; a click goes to the row. */
+export class GapList {
+  constructor(view, { details, list }, format) {
+    this.view = view;
+    this.list = list;
+    this.format = format;
+    details.addEventListener('toggle', () => { if (details.open) this.fill(); });
+    list.addEventListener('click', (e) => {
+      const item = e.target.closest('[data-line]');
+      if (!item) return;
+      const i = Number(item.dataset.line);
+      view.revealLine(i);
+      view.setHighlight({ from: i - 1, to: i });  // the last row before the silence and the first after
+      details.open = false;
+    });
+  }
+
+  fill() {
+    const store = this.view.store;
+    const items = slowestGaps(store.times).filter((g) => g.gap > 0).map(({ line, gap }) => {
+      const li = document.createElement('li');
+      const button = Object.assign(document.createElement('button'), { type: 'button', className: 'gap' });
+      button.dataset.line = line;
+      const head = this.view.sections.headerAt(line);
+      const text = (head ? head.title : store.plain(line)).trim().slice(0, 80);
+      button.append(Object.assign(document.createElement('b'), { textContent: this.format(gap) }),
+        ` before line ${line + 1}`, Object.assign(document.createElement('span'), { textContent: text }));
+      li.append(button);
+      return li;
+    });
+    if (!items.length) items.push(Object.assign(document.createElement('li'), { textContent: 'no gaps yet' }));
+    this.list.replaceChildren(...items);
+  }
+}
