@@ -175,3 +175,53 @@ def test_time_modes_and_slowest_gaps(stack, page):
     items.nth(0).click()
     assert in_sight(page, 181) and page.locator("#gaps-list").is_hidden()
     assert "hl" in page.locator('.log .row[data-i="180"]').get_attribute("class").split()
+
+
+def test_wrap_is_remembered_and_keeps_a_permalinked_range(stack, page):
+    long = "word " * 120  # 600 characters: several lines at 1280 px
+    texts = [f"line {n} " + (long if n % 7 == 0 else "") for n in range(1, 301)]
+    job_id = write_job(stack, texts)
+    finish(stack, job_id)
+    open_job(page, stack, job_id, "#L100-L140")
+    wait_lines(page, 300)
+    page.wait_for_function("tailapp.view.inSight(99)")
+    assert page.locator('.log .row[data-i="118"]').get_attribute("class").split().count("hl") == 1
+    height = page.evaluate("tailapp.view.spacer.offsetHeight")
+    page.check("#wrap-toggle")
+    page.wait_for_function("tailapp.view.inSight(99)")
+    tall = page.locator('.log .row[data-i="104"]')  # line 105 wraps
+    assert tall.bounding_box()["height"] >= 3 * 20 and page.evaluate("tailapp.view.spacer.offsetHeight") > height
+    below = page.locator('.log .row[data-i="105"]').bounding_box()
+    assert abs(below["y"] - (tall.bounding_box()["y"] + tall.bounding_box()["height"])) < 1  # no overlap, no gap
+    text_box = tall.locator(".txt").bounding_box()
+    assert text_box["height"] <= tall.bounding_box()["height"] + 1  # the text fits the row it was given
+    assert page.evaluate("location.hash") == "#L100-L140"
+    assert "hl" in page.locator('.log .row[data-i="139"]').get_attribute("class").split()
+    open_job(page, stack, job_id, "#L100-L140")  # remembered across pages
+    wait_lines(page, 300)
+    assert page.is_checked("#wrap-toggle") and page.evaluate("tailapp.view.layout.wrap")
+    page.uncheck("#wrap-toggle")
+    page.wait_for_function("tailapp.view.inSight(99)")
+    assert page.locator('.log .row[data-i="104"]').bounding_box()["height"] == 20
+
+
+def test_copy_takes_the_log_text_only_in_log_order(stack, page):
+    job_id = write_job(stack, [f"alpha {n} beta" for n in range(1, 301)])
+    finish(stack, job_id)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_job(page, stack, job_id)  # opens at the end: the last rows are drawn first
+    wait_lines(page, 300)
+    page.select_option("#ts-mode", "abs")  # times in the gutter must not be copied either
+    page.evaluate("tailapp.view.revealLine(234)")  # rows above the first drawn ones come after them in the DOM
+    page.wait_for_timeout(100)
+    first, last = page.locator('.log .row[data-i="224"] .txt'), page.locator('.log .row[data-i="231"] .txt')
+    box_a, box_b = first.bounding_box(), last.bounding_box()
+    char = box_a["width"] / len("alpha 225 beta")
+    page.mouse.move(box_a["x"] + 2 * char + 1, box_a["y"] + 10)  # inside "alpha", after "al"
+    page.mouse.down()
+    page.mouse.move(box_b["x"] + 7 * char + 1, box_b["y"] + 10, steps=5)
+    page.mouse.up()
+    page.keyboard.press("Control+C")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    expected = "\n".join(["pha 225 beta", *[f"alpha {n} beta" for n in range(226, 232)], "alpha 2"])
+    assert copied == expected

@@ -139,16 +139,10 @@ export class ErrorMarks {
   lineInSight() {
     const sections = this.view.sections;
     if (!sections.rowCount) return 0;
-    const sc = this.view.scroller;
-    const middle = Math.floor((sc.scrollTop + sc.clientHeight / 2) / this.view.lineHeight());
-    return sections.lineAt(Math.max(0, Math.min(middle, sections.rowCount - 1)));
+    return sections.lineAt(Math.max(0, Math.min(this.view.rowInSight(), sections.rowCount - 1)));
   }
 
-  inSight(i) {
-    const sc = this.view.scroller;
-    const y = this.view.sections.rowOf(i) * this.view.lineHeight();
-    return y >= sc.scrollTop && y < sc.scrollTop + sc.clientHeight;
-  }
+  inSight(i) { return this.view.inSight(i); }
 
   showCount() {
     const { count, first, prev, next } = this.ui;

@@ -2,6 +2,7 @@
 import { pageData } from './api.js';
 import { openSocket, JobFeed } from './connection.js';
 import { FollowControl, JobActions, JobStatus, TimestampControl } from './controls.js';
+import { copyLogText } from './copy.js';
 import { ErrorMarks } from './errors.js';
 import { LineStore } from './lines.js';
 import { Permalinks } from './permalink.js';
@@ -10,7 +11,7 @@ import { LogView } from './render.js';
 import { Search } from './search.js';
 import { Sections } from './sections.js';
 import { delta } from './format.js';
-import { GapList, GroupButtons } from './toolbar.js';
+import { GapList, GroupButtons, WrapToggle } from './toolbar.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -34,6 +35,8 @@ function start() {
   if (job.state === 'failed' && !location.hash) errors.openAtFirst(job.lines);
   new GroupButtons(view, { expand: $('groups-expand'), collapse: $('groups-collapse') });
   new GapList(view, { details: $('gaps'), list: $('gaps-list') }, delta);
+  new WrapToggle(view, $('wrap-toggle'));
+  copyLogText(view);
   new FollowControl(view, $('follow'));
   const ts = new TimestampControl(view, $('ts-mode'), job.started_at);
   new Permalinks(view);

@@ -70,3 +70,19 @@ export class GapList {
     this.list.replaceChildren(...items);
   }
 }
+
+const WRAP_KEY = 'tailapp.wrap';
+
+/** Wrap long rows or scroll sideways; the choice is remembered across pages. */
+export class WrapToggle {
+  constructor(view, checkbox) {
+    let on = false;
+    try { on = localStorage.getItem(WRAP_KEY) === '1'; } catch { /* storage disabled */ }
+    checkbox.checked = on;
+    view.setWrap(on);
+    checkbox.addEventListener('change', () => {
+      try { localStorage.setItem(WRAP_KEY, checkbox.checked ? '1' : '0'); } catch { /* storage disabled */ }
+      view.setWrap(checkbox.checked);
+    });
+  }
+}
