@@ -25,10 +25,13 @@ from tailapp.archive import Archive
 from tailapp.store import Store, encode_line, key
 
 
-def fill(store: Store, count: int) -> str:
-    """A finished job with `count` build-like lines of ~100 bytes (coloured) in Redis."""
+def fill(store: Store, count: int, alive_seconds: int = 0) -> str:
+    """A running job with `count` build-like lines of ~90 bytes (coloured) in Redis; with alive_seconds,
+    a heartbeat that long, so the lost-job check leaves it running."""
     job_id = jobs.create(store, "bench", {})["id"]
     jobs.start(store, job_id)
+    if alive_seconds:
+        store.redis.set(key.heartbeat(job_id), 1, ex=alive_seconds)
     ms, batch = int(time.time() * 1000), []
     for n in range(1, count + 1):
         module = f"module_{n % 997:03d}"
