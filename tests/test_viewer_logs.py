@@ -225,3 +225,20 @@ def test_copy_takes_the_log_text_only_in_log_order(stack, page):
     copied = page.evaluate("navigator.clipboard.readText()")
     expected = "\n".join(["pha 225 beta", *[f"alpha {n} beta" for n in range(226, 232)], "alpha 2"])
     assert copied == expected
+
+
+def test_search_over_a_big_log_is_exact_and_lets_the_page_respond(stack, page):
+    count = 200_000
+    job_id = write_job(stack, [f"row {n} compiling module_{n % 97:02d}" for n in range(1, count + 1)])
+    finish(stack, job_id)
+    open_job(page, stack, job_id)
+    wait_lines(page, count, timeout=90_000)
+    found = page.evaluate("""async () => {
+        let ticks = 0; const timer = setInterval(() => ticks++, 0);
+        await tailapp.search.run('MODULE_42'.toLowerCase());
+        clearInterval(timer);
+        return [tailapp.search.lines.length, ticks, document.getElementById('search-count').textContent];
+    }""")
+    assert found[0] == sum(1 for n in range(1, count + 1) if n % 97 == 42)
+    assert found[1] >= 2, found  # timers ran while it searched: it yields between slices
+    assert re.fullmatch(rf"\d+ of {found[0]}", found[2]), found
