@@ -242,3 +242,23 @@ def test_search_over_a_big_log_is_exact_and_lets_the_page_respond(stack, page):
     assert found[0] == sum(1 for n in range(1, count + 1) if n % 97 == 42)
     assert found[1] >= 2, found  # timers ran while it searched: it yields between slices
     assert re.fullmatch(rf"\d+ of {found[0]}", found[2]), found
+
+
+def test_a_running_log_past_its_limit_says_output_is_held_back(stack, page):
+    store = Store(redis.Redis.from_url(stack.redis_url, decode_responses=True))
+    job_id = jobs.create(store, "bench", {})["id"]
+    jobs.start(store, job_id)
+    store.redis.set(f"tailapp:hb:{job_id}", 1, ex=120)  # a live job: the lost-job check leaves it alone
+    out = LogWriter(store, job_id, max_log_bytes=500, tail_bytes=100)
+    for n in range(1, 201):
+        out.write(f"line {n:04d}\n")
+    out.flush()
+    open_job(page, stack, job_id)
+    wait_lines(page, 50)
+    held = page.locator("#log-held")
+    held.wait_for(state="visible")
+    out.close()
+    finish(stack, job_id)
+    held.wait_for(state="hidden")
+    page.wait_for_function("tailapp.store.length > 51")
+    assert "skipped" in page.evaluate("tailapp.store.plain(50)")

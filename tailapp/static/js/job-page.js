@@ -53,6 +53,7 @@ function start() {
     $('log').dataset.empty = terminal ? 'No output.' : 'Waiting for output…';
     document.title = `${j.task} · ${j.state} · tailapp`;
     showCancelledBy(j);
+    $('log-held').hidden = !(j.truncated && !terminal);  // the marker row comes when the job ends
   };
   const onStatus = (s) => {
     const shown = terminal && s === 'live' ? 'ended' : s;
