@@ -225,12 +225,12 @@ export class LogView {
   columns() {
     const probe = document.createElement('div');
     probe.className = 'row';
-    probe.innerHTML = `<a class="num">1</a>${this.tsMode === 'off' ? '' : '<span class="ts">x</span>'}<span class="txt">${'0'.repeat(100)}</span>`;
+    probe.innerHTML = `<a class="num">1</a>${this.tsMode === 'off' ? '' : '<span class="ts">x</span>'}<span class="txt"><span>${'0'.repeat(100)}</span></span>`;
     probe.style.visibility = 'hidden';
     this.spacer.append(probe);
-    const txt = probe.lastElementChild;
-    const char = txt.getBoundingClientRect().width / 100;
-    const room = this.scroller.clientWidth - (txt.getBoundingClientRect().left - probe.getBoundingClientRect().left) - 16;
+    const text = probe.lastElementChild.firstElementChild;
+    const char = text.getBoundingClientRect().width / 100;
+    const room = this.scroller.clientWidth - (text.getBoundingClientRect().left - probe.getBoundingClientRect().left) - 16;
     probe.remove();
     return Math.max(8, Math.floor(room / char));
   }
