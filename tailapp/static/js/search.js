@@ -19,6 +19,7 @@ export class Search {
     this.timer = 0;
     this.scanning = null;       // the promise of a search still running through the rows
     this.generation = 0;        // bumps with each new search, so an older one stops
+    this.sliceMs = SLICE_MS;
     view.decorate = (i, el) => this.decorate(i, el);
     this.store.onAppend(() => { if (!this.scanning) this.scanMore(Infinity); });
     this.store.onChange(() => this.rescanSoon());
@@ -74,7 +75,7 @@ export class Search {
     this.scanning = promise;
     const slice = () => {
       if (generation !== this.generation) { resolve(); return; }
-      if (!this.scanMore(performance.now() + SLICE_MS)) { setTimeout(slice, 0); return; }
+      if (!this.scanMore(performance.now() + this.sliceMs)) { setTimeout(slice, 0); return; }
       if (this.scanning === promise) this.scanning = null;
       done();
       resolve();
