@@ -89,7 +89,7 @@ def run(lines: int, rate: int, seconds: int) -> None:
         page.wait_for_timeout(500)
         total = page.evaluate("__harness.store.length")
         for query in ("needlexyz", "lorem", "no such text"):
-            took, count = page.evaluate("""(q) => { const t = performance.now(); __harness.search.run(q);
+            took, count = page.evaluate("""async (q) => { const t = performance.now(); await __harness.search.run(q);
                 return [performance.now() - t, __harness.search.lines.length]; }""", query)
             print(f"search {query!r} over {total:,} lines: {took:.0f} ms, {count:,} matches")
         page.evaluate("__harness.search.run('')")

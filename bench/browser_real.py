@@ -2,6 +2,11 @@
 then headless Chromium opens its page; prints the time until the last line is on screen, three times.
 
     .venv/bin/python bench/browser_real.py
+    .venv/bin/python bench/browser_real.py --big [lines]   # 1,000,000 lines: first rows, end, heap, search, live
+
+`--big` fills a running job's log straight into Redis (build-like lines of ~90 bytes), opens its page three
+times (first rows on screen, last row on screen, every line ingested, JS heap, a search over all rows timed
+in the page), then appends 5,000 lines/s for 10 s into the open 1M-line page and reports its long tasks.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ import sys
 import tempfile
 import time
 
+import redis
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from tailapp.store import Store, encode_line
 from tests.conftest import Stack
 
 LINES = 100_000
@@ -49,5 +56,90 @@ def main() -> None:
         stack.close()
 
 
+# -- 1,000,000 lines (issue 16): `bench/browser_real.py --big [lines]` ---------------------------------
+
+LONGTASKS = """window.__long = []; new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__long.push(e.duration); }).observe({ entryTypes: ['longtask'] });"""
+
+
+# A search over every row, timed in the page: [ms until done, matches, longest task meanwhile in ms].
+SEARCH = """async (q) => { window.__long = []; const t = performance.now(); await tailapp.search.run(q);
+    const took = performance.now() - t; await new Promise((r) => setTimeout(r, 100));
+    return [took, tailapp.search.lines.length, Math.max(0, ...window.__long)]; }"""
+
+
+def open_big(browser, url: str, lines: int) -> dict:
+    """First row and last row on screen after navigation, heap once loaded, then a search over all rows."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.add_init_script(LONGTASKS)
+    started = time.monotonic()
+    page.goto(url)
+    page.wait_for_selector(".log .row", timeout=60_000)
+    first = time.monotonic() - started
+    page.wait_for_selector(f'.log .row[data-i="{lines - 1}"]', timeout=120_000)
+    end = time.monotonic() - started
+    page.wait_for_function(f"tailapp.store.length >= {lines} && !tailapp.store.pending", timeout=120_000)
+    loaded = time.monotonic() - started
+    load_long = page.evaluate("Math.max(0, ...window.__long)")
+    heap = page.evaluate("() => performance.memory.usedJSHeapSize / 1048576")
+    search, none = (page.evaluate(SEARCH, q) for q in ("module_500.c", "no such text"))
+    return {"page": page, "context": context, "first": first, "end": end, "loaded": loaded, "heap": heap,
+            "search": search, "none": none, "load_long": load_long}
+
+
+def live_into(store, job_id: str, page, after: int, rate: int, seconds: float) -> dict:
+    """Append `rate` lines/s for `seconds` to a running job whose page is open; the page's long tasks then."""
+    page.evaluate("window.__long = []")
+    step, sent, began = 0.1, after, time.monotonic()
+    while time.monotonic() - began < seconds:
+        tick = time.monotonic()
+        batch = [encode_line(int(time.time() * 1000), f"live {sent + k + 1} compiling module_{k % 97}.c ok")
+                 for k in range(int(rate * step))]
+        store.append_lines(job_id, batch, before=sent)
+        sent += len(batch)
+        time.sleep(max(0.0, step - (time.monotonic() - tick)))
+    page.wait_for_function(f"tailapp.store.length >= {sent} && !tailapp.store.pending", timeout=60_000)
+    behind = time.monotonic() - began - seconds
+    longest = page.evaluate("Math.max(0, ...window.__long)")
+    count = page.evaluate("window.__long.length")
+    return {"sent": sent - after, "longest": longest, "long_tasks": count, "caught_up": behind}
+
+
+def big(lines: int) -> None:
+    from bench.log_stream import fill
+    from bench.stack import load_average
+
+    stack = Stack(pathlib.Path(tempfile.mkdtemp()))
+    try:
+        store = Store(redis.Redis.from_url(stack.redis_url, decode_responses=True))
+        job_id = fill(store, lines, alive_seconds=3600)  # left running, so the page stays live
+        print(f"{lines:,} lines stored (~{lines * 90 / 1e6:.0f} MB); load {load_average()}", flush=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=[*ARGS, "--enable-precise-memory-info"])
+            for run in range(1, 4):
+                r = open_big(browser, f"{stack.url}/jobs/{job_id}", lines)
+                print(f"run {run}: first rows {r['first']:.2f} s, last row {r['end']:.2f} s, all ingested "
+                      f"{r['loaded']:.2f} s after navigation; longest task while loading {r['load_long']:.0f} ms; "
+                      f"JS heap {r['heap']:.0f} MiB; search 'module_500.c' {r['search'][0]:.0f} ms "
+                      f"({r['search'][1]:,} matches, longest task meanwhile {r['search'][2]:.0f} ms), no match "
+                      f"{r['none'][0]:.0f} ms (longest task {r['none'][2]:.0f} ms); load {load_average()}",
+                      flush=True)
+                if run == 3:
+                    live = live_into(store, job_id, r["page"], lines, 5_000, 10)
+                    print(f"live: {live['sent']:,} lines at 5,000/s for 10 s into the {lines:,}-line page: longest "
+                          f"task {live['longest']:.0f} ms, {live['long_tasks']} tasks over 50 ms, all shown "
+                          f"{live['caught_up']:.2f} s after the last was sent; load {load_average()}", flush=True)
+                r["context"].close()
+            browser.close()
+    finally:
+        stack.close()
+
+
 if __name__ == "__main__":
-    main()
+    if "--big" in sys.argv:
+        rest = [a for a in sys.argv[1:] if a != "--big"]
+        big(int(rest[0]) if rest else 1_000_000)
+    else:
+        main()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 
 import redis
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from kombu.exceptions import OperationalError
 
-from tailapp import compare, jobs
+from tailapp import compare, jobs, logstream
 from tailapp import protocol as p
 from tailapp.auth import current_user
 from tailapp.params import ParamError, is_secret, split_secrets, validate
@@ -202,21 +203,46 @@ def compare_job(job_id: str):
 
 @bp.get("/jobs/<job_id>/log")
 def get_log(job_id: str):
-    """The raw lines (as the task wrote them), or with ansi=0 the rendered rows as plain text."""
+    """The raw lines (as the task wrote them), or with ansi=0 the rendered rows as plain text: the whole log
+    streamed, or with `limit` one page (for clients that page); download=1 makes it a file."""
     job = load_job(job_id)
     after = _int_arg("after", 0, 0, p.MAX_SEQ)
-    limit = _int_arg("limit", MAX_LOG_PAGE, 1, MAX_LOG_PAGE)
     raw = _int_arg("raw", 1, 0, 1) and _int_arg("ansi", 1, 0, 1)
+    download = _int_arg("download", 0, 0, 1)
+    if "limit" in request.args:
+        response = _log_page(job, after, _int_arg("limit", MAX_LOG_PAGE, 1, MAX_LOG_PAGE), raw)
+    else:
+        response = _log_stream(job, after, raw)
+    if download:
+        response.headers["Content-Disposition"] = f'attachment; filename="{logstream.filename(job)}"'
+    return response
+
+
+def _log_page(job: dict, after: int, limit: int, raw: int) -> Response:
     if raw:
-        texts, total = _read_page(job_id, after, limit), job["lines"]
+        texts, total = _read_page(job["id"], after, limit), job["lines"]
     else:
         texts, total = _plain_rows(job, after, limit)
     last = after + len(texts)
-    more = job["state"] not in p.TERMINAL or last < total
-    body = "".join(t + "\n" for t in texts)
-    response = Response(body, mimetype="text/plain")
+    response = Response("".join(t + "\n" for t in texts), mimetype="text/plain")
     response.headers["X-Next-Seq"] = str(last)
-    if more:
+    if job["state"] not in p.TERMINAL or last < total:
+        response.headers["X-More-Data"] = "true"
+    return response
+
+
+def _log_stream(job: dict, after: int, raw: int) -> Response:
+    """Every line (or row) there is now, read a page at a time while the body is sent."""
+    read = partial(_store().read_lines, job["id"])
+    total = job["lines"]
+    if raw:
+        body = logstream.raw(read, after, total)
+    else:
+        body = logstream.plain(read, total, skip_rows=after)
+    response = Response(body, mimetype="text/plain")
+    if raw:
+        response.headers["X-Next-Seq"] = str(max(after, total))
+    if job["state"] not in p.TERMINAL:
         response.headers["X-More-Data"] = "true"
     return response
 

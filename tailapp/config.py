@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     "MESSAGE_QUEUE": None,  # a Socket.IO message queue URL, only needed for emits from outside servers
     "TASK_MODULES": "",  # comma-separated modules with more tail tasks, imported by servers and workers
     "COMMANDS_FILE": None,  # TOML file of allowlisted command jobs; None: ./tailapp.toml when it exists
+    # Rows the log viewer marks as errors / warnings: regular expressions (JavaScript syntax, matched
+    # case-insensitively on a row's text), one per line; `::error::` / `::warning::` rows count anyway.
+    "ERROR_PATTERNS": "\\b(error|fatal|failed|failure|exception|panic)\\b\n^Traceback \\(most recent call last\\)",
+    "WARNING_PATTERNS": "\\bwarn(ing)?\\b\n\\bdeprecat(ed|ion)\\b",
     "COMPARE_FILE": None,  # TOML file of rules for comparing runs (see tailapp/compare.py); None: built-ins
 }
 

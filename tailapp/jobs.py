@@ -42,6 +42,8 @@ def to_object(fields: dict) -> dict:
         value = fields.get(name)
         obj[name] = None if value in (None, "", NULL) else value
     obj["truncated"] = fields.get("truncated") == "1"
+    for name in ("skipped_lines", "skipped_bytes"):  # what a size limit left out (see writer.py)
+        obj[name] = int(fields.get(name) or 0)
     return obj
 
 

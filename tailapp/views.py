@@ -44,7 +44,14 @@ def start():
 
 @bp.get("/jobs/<job_id>")
 def job_page(job_id: str):
-    return render_template("job.html", job=load_job(job_id))
+    return render_template("job.html", job=load_job(job_id), viewer=viewer_settings())
+
+
+def viewer_settings() -> dict:
+    """What the log viewer takes from the server's settings: the error and warning patterns."""
+    config = current_app.config
+    return {name.lower(): [p for p in str(config[name] or "").splitlines() if p.strip()]
+            for name in ("ERROR_PATTERNS", "WARNING_PATTERNS")}
 
 
 @bp.get("/jobs/<job_id>/compare")

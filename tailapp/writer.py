@@ -20,12 +20,11 @@ from tailapp.store import MAX_LINES_PER_CALL, Store, encode_line
 
 log = logging.getLogger(__name__)
 CUT_MARKER = " \u21a9"  # ends each piece of a line that was split for being too long
-LINE_OVERHEAD = 16  # bytes a line costs beyond its text: its "<ms> " prefix and separators, counted in limits
+LINE_OVERHEAD = 1  # what a line costs beyond its text: its newline (a log counts the bytes its download holds)
 SURROGATE = re.compile("[\ud800-\udfff]")  # not encodable as UTF-8 (e.g. a non-UTF-8 file name, decoded)
 UNSTORABLE_LINE = "\x1b[31m\u25a0 tailapp could not store this line ({error}); the log goes on\x1b[0m"
-TRUNCATED_LINE = ("\x1b[33m\u2702 log truncated at {limit}: further output is dropped; "
-                  "the last {tail} are kept and shown at the end\x1b[0m")
-TAIL_LINE = "\x1b[33m\u2702 {omitted} lines omitted; the last {kept} lines of output follow\x1b[0m"
+SKIPPED_LINE = ("\x1b[33m\u2702 {lines:,} line{s} ({size}) skipped: the log passed its {limit} limit; "
+                "the last {kept:,} lines follow\x1b[0m")
 
 
 def encodable(text: str) -> str:
@@ -64,7 +63,9 @@ def cut_utf8(text: str, size: int) -> list[str]:
 
 
 def human_size(n: int) -> str:
-    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.4g} MB"
+    return f"{n / 1024:.4g} KB" if n >= 1024 else f"{n} bytes"
 
 
 class WriterError(RuntimeError):
@@ -88,7 +89,7 @@ class LogWriter:
         self._size = 0  # bytes of log written so far, as line_size counts them
         self._tail: deque[tuple[str, int]] | None = None  # once truncated: (element, size) of the last output
         self._tail_size = 0
-        self._omitted = 0
+        self._skipped = self._skipped_bytes = 0
         self._partial = ""
         self._pending: list[str] = []
         self._sent = store.line_count(job_id)  # lines Redis has
@@ -183,7 +184,7 @@ class LogWriter:
             self._cond.notify_all()
 
     def _limit(self, elements: list[str], lines: list[str], ms: int) -> list[str]:
-        """Past the size limit: send what fits and a notice once, keep only the tail of the rest."""
+        """Past the size limit: send what fits; of the rest keep a rolling tail, sent when the log closes."""
         room = self.max_log_bytes - self._size
         sent = []
         for element, line in zip(elements, lines, strict=True):
@@ -193,30 +194,31 @@ class LogWriter:
                 room -= size
             else:
                 if self._tail is None:
-                    sent.append(encode_line(ms, TRUNCATED_LINE.format(limit=human_size(self.max_log_bytes),
-                                                                       tail=human_size(self.tail_bytes))))
-                    self._start_tail()
+                    self._tail = deque()
+                    self.store.set_fields(self.job_id, {"truncated": 1})  # live: output is being held back
                 self._keep(element, size)
         return sent
-
-    def _start_tail(self) -> None:
-        self._tail = deque()
-        self.store.set_fields(self.job_id, {"truncated": 1})
 
     def _keep(self, element: str, size: int) -> None:
         self._tail.append((element, size))
         self._tail_size += size
         while self._tail_size > self.tail_bytes and len(self._tail) > 1:
-            self._tail_size -= self._tail.popleft()[1]
-            self._omitted += 1
+            dropped = self._tail.popleft()[1]
+            self._tail_size -= dropped
+            self._skipped += 1
+            self._skipped_bytes += dropped
 
     def _send_tail(self) -> None:
+        """The one marker row (when anything was skipped) and the kept tail; the job object gets the counts."""
         kept = [element for element, _ in self._tail]
-        if self._omitted:
-            notice = TAIL_LINE.format(omitted=self._omitted, kept=len(kept))
+        if self._skipped:
+            notice = SKIPPED_LINE.format(lines=self._skipped, s="s"[: self._skipped - 1], kept=len(kept),
+                                         size=human_size(self._skipped_bytes), limit=human_size(self.max_log_bytes))
             kept.insert(0, encode_line(int(time.time() * 1000), notice))
         self._tail = None
         self._enqueue(kept)
+        self.store.set_fields(self.job_id, {"truncated": int(bool(self._skipped)), "skipped_lines": self._skipped,
+                                            "skipped_bytes": self._skipped_bytes})
 
     def _cut_long(self, lines: list[str]) -> list[str]:
         """The lines with each one over max_line_bytes split into pieces."""

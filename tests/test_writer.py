@@ -80,20 +80,39 @@ def test_long_line_split_with_marker_and_nothing_lost(store):
     assert "".join(p.removesuffix(CUT_MARKER) for p in pieces) == text
 
 
-def test_log_size_limit_truncates_visibly_and_keeps_the_tail(store):
+def _limited(store: Store, texts: list[str], limit: int, tail: int) -> tuple[list[str], dict]:
     job_id = new_job(store)
-    writer = LogWriter(store, job_id, max_log_bytes=1_000, tail_bytes=100)
-    for n in range(1, 501):
-        writer.write(f"line {n:04d}\n")  # 9 bytes a line, and the overhead
-    writer.write("FINAL ERROR: disk full\n")
+    writer = LogWriter(store, job_id, max_log_bytes=limit, tail_bytes=tail)
+    for text in texts:
+        writer.write(text + "\n")
     writer.close()
-    got = lines(store, job_id)
-    assert got[0] == "line 0001"
-    notice = next(i for i, line in enumerate(got) if "log truncated at" in line)
-    assert notice == 1000 // (9 + LINE_OVERHEAD)  # the lines that fit, then the notice
-    assert "lines omitted" in got[notice + 1]
-    assert got[-1] == "FINAL ERROR: disk full" and got[-2] == "line 0500"
-    assert jobs.get(store, job_id)["truncated"] is True
+    return lines(store, job_id), jobs.get(store, job_id)
+
+
+def test_log_size_limit_keeps_head_marker_and_rolling_tail(store):
+    texts = [f"line {n:04d}" for n in range(1, 501)] + ["FINAL ERROR: disk full"]  # 10 bytes a line
+    got, job = _limited(store, texts, limit=1_000, tail=100)
+    assert got[:100] == texts[:100]  # the head: 100 lines of 10 bytes fill 1,000 bytes exactly
+    marker = got[100]
+    assert got[101:] == texts[-len(got) + 101 :] and got[-1] == "FINAL ERROR: disk full"
+    kept = len(got) - 101
+    assert sum(len(t) + 1 for t in got[101:]) <= 100 < sum(len(t) + 1 for t in texts[-kept - 1 :])
+    skipped = len(texts) - 100 - kept
+    assert f"{skipped:,} lines (" in marker and f"the last {kept:,} lines follow" in marker
+    assert sum("\u2702" in line for line in got) == 1  # one marker row
+    assert job["truncated"] is True and job["skipped_lines"] == skipped
+    assert job["skipped_bytes"] == sum(len(t) + 1 for t in texts[100 : 100 + skipped])
+
+
+def test_log_size_limit_edges(store):
+    texts = [f"line {n:04d}" for n in range(1, 101)]  # exactly 1,000 bytes
+    got, job = _limited(store, texts, limit=1_000, tail=100)
+    assert got == texts and not job["truncated"] and job["skipped_lines"] == 0
+    got, job = _limited(store, [*texts, "one more!"], limit=1_000, tail=100)  # over, but the tail holds it
+    assert got == [*texts, "one more!"] and not job["truncated"] and job["skipped_bytes"] == 0
+    got, job = _limited(store, [*texts, "é" * 60, "x" * 10], limit=1_000, tail=100)  # 121 bytes: bytes, not chars
+    assert got[:100] == texts and got[-1] == "x" * 10 and "1 line (121 bytes) skipped" in got[100]
+    assert job["truncated"] is True and (job["skipped_lines"], job["skipped_bytes"]) == (1, 121)
 
 
 def test_writer_continues_after_existing_lines(store):
@@ -143,14 +162,14 @@ def test_emoji_log_truncated_at_the_byte_limit_to_the_byte(store, extra):
     got = write_lines_until_truncated(store, 40 * per_line - extra, line, 100)
     fit = 40 - extra  # exactly 40 lines fill the limit; one byte less and the 40th does not fit
     assert got[:fit] == [line] * fit
-    assert "log truncated at" in got[fit]
+    assert "skipped: the log passed its" in got[fit]
     assert sum(len(t.encode()) + LINE_OVERHEAD for t in got[:fit]) <= 40 * per_line - extra
 
 
 def test_empty_lines_count_against_the_limit(store):
     got = write_lines_until_truncated(store, 100 * LINE_OVERHEAD, "", 1_000)
-    assert got[:100] == [""] * 100 and "log truncated at" in got[100]
-    assert len(got) == 103  # the notice, the notice of the omitted lines, and the last line (always kept)
+    assert got[:100] == [""] * 100 and "899 lines (899 bytes) skipped" in got[100]
+    assert len(got) == 102  # the head, one marker row, and the last line (always kept)
 
 
 def test_lone_surrogate_is_replaced_and_nothing_is_lost(store):

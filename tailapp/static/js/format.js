@@ -38,3 +38,9 @@ export function jobDuration(job, now = Date.now()) {
   if (!job || job.started_at == null) return '';
   return duration((job.finished_at ?? now) - job.started_at);
 }
+
+/** "+85ms", "+2.4s", "+3m 04s": the time since the previous row. */
+export function delta(ms) {
+  if (ms == null || !isFinite(ms)) return '';
+  return ms < 1000 ? `+${Math.max(0, Math.round(ms))}ms` : `+${duration(ms)}`;
+}

@@ -2,12 +2,16 @@
 import { pageData } from './api.js';
 import { openSocket, JobFeed } from './connection.js';
 import { FollowControl, JobActions, JobStatus, TimestampControl } from './controls.js';
+import { copyLogText } from './copy.js';
+import { ErrorMarks } from './errors.js';
 import { LineStore } from './lines.js';
 import { Permalinks } from './permalink.js';
 import { isTerminal } from './protocol.js';
 import { LogView } from './render.js';
 import { Search } from './search.js';
 import { Sections } from './sections.js';
+import { delta } from './format.js';
+import { GapList, GroupButtons, WrapToggle } from './toolbar.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,6 +30,13 @@ function start() {
   const sections = new Sections(store);
   const view = new LogView($('log'), store, sections);
   const search = new Search(view, { input: $('search-input'), count: $('search-count'), prev: $('search-prev'), next: $('search-next') });
+  const errors = new ErrorMarks(view, { first: $('err-first'), prev: $('err-prev'), next: $('err-next'),
+    count: $('err-count'), minimap: $('err-map') }, pageData('viewer-data'));
+  if (job.state === 'failed' && !location.hash) errors.openAtFirst(job.lines);
+  new GroupButtons(view, { expand: $('groups-expand'), collapse: $('groups-collapse') });
+  new GapList(view, { details: $('gaps'), list: $('gaps-list') }, delta);
+  new WrapToggle(view, $('wrap-toggle'));
+  copyLogText(view);
   new FollowControl(view, $('follow'));
   const ts = new TimestampControl(view, $('ts-mode'), job.started_at);
   new Permalinks(view);
@@ -42,6 +53,7 @@ function start() {
     $('log').dataset.empty = terminal ? 'No output.' : 'Waiting for output…';
     document.title = `${j.task} · ${j.state} · tailapp`;
     showCancelledBy(j);
+    $('log-held').hidden = !(j.truncated && !terminal);  // the marker row comes when the job ends
   };
   const onStatus = (s) => {
     const shown = terminal && s === 'live' ? 'ended' : s;
@@ -55,7 +67,7 @@ function start() {
     onStatus,
     onError: (message) => { conn.dataset.status = 'offline'; conn.textContent = message; },
   });
-  window.tailapp = { job, store, sections, view, search, feed };  // for the console and the e2e tests
+  window.tailapp = { job, store, sections, view, search, errors, feed };  // for the console and the e2e tests
 }
 
 start();

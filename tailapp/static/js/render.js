@@ -1,7 +1,8 @@
 // Virtualised log view: DOM only for the rows in sight plus a margin, updated once per animation frame.
 import { escapeHtml } from './ansi.js';
 import { KIND_END, progressOf } from './sections.js';
-import { clock, duration, elapsed } from './format.js';
+import { clock, delta, duration, elapsed } from './format.js';
+import { RowLayout } from './layout.js';
 
 export const LINE_HEIGHT = 20;
 const MARGIN = 40;            // rows rendered above and below the visible ones
@@ -18,6 +19,9 @@ export class LogView {
     this.tsOrigin = null;
     this.highlight = null;    // {from, to} line indices
     this.decorate = null;     // (lineIndex, rowElement) => void, for search marks
+    this.rowClasses = [];     // (lineIndex) => ' extra classes', for error marks
+    this.moved = false;       // the reader scrolled by hand
+    this.layout = new RowLayout(sections, store, LINE_HEIGHT);
     this.frameHooks = [];
     this.els = new Map();     // line index -> row element
     this.version = -1;
@@ -31,6 +35,7 @@ export class LogView {
 
   /** Rows redrawn by the log itself (a progress area): rebuild those in sight, in place. */
   redraw(rows) {
+    if (this.layout.wrap) this.layout.dirtyFrom(this.sections.rowOf(rows.reduce((a, b) => Math.min(a, b))));
     for (const i of rows) {
       const el = this.els.get(i);
       if (el) { el.remove(); this.els.delete(i); }
@@ -55,7 +60,7 @@ export class LogView {
       if (['ArrowUp', 'PageUp', 'Home'].includes(e.key)) this.stopFollow();
     });
     this.spacer.addEventListener('click', (e) => this.onClick(e));
-    window.addEventListener('resize', () => this.request());
+    window.addEventListener('resize', () => { if (this.layout.wrap) this.setWrap(true); this.request(); });
   }
 
   /** Queue raw lines from the server; they are rendered into rows and drawn in frames. */
@@ -75,7 +80,7 @@ export class LogView {
     this.frameQueued = false;
     if (this.store.pending) this.store.pump(INGEST_BUDGET_MS);
     if (this.store.pending) this.request();
-    this.spacer.style.height = `${this.sections.rowCount * LINE_HEIGHT}px`;
+    this.sizeSpacer();
     this.root.classList.toggle('empty', this.store.length === 0 && !this.store.pending);
     if (this.follow) this.scrollToRow(this.sections.rowCount - 1, 'end');
     this.draw();
@@ -91,8 +96,8 @@ export class LogView {
 
   visibleRange() {
     const top = this.scroller.scrollTop;
-    const first = Math.max(0, Math.floor(top / LINE_HEIGHT) - MARGIN);
-    const last = Math.min(this.sections.rowCount, Math.ceil((top + this.scroller.clientHeight) / LINE_HEIGHT) + MARGIN);
+    const first = Math.max(0, this.layout.rowAt(top) - MARGIN);
+    const last = Math.min(this.sections.rowCount, this.layout.rowAt(top + this.scroller.clientHeight) + 1 + MARGIN);
     return [first, last];
   }
 
@@ -119,7 +124,8 @@ export class LogView {
     nodes.forEach((el, k) => {
       const [i, r] = [added[2 * k], added[2 * k + 1]];
       // Positions and indents go through the CSSOM, not style attributes, so a strict CSP can stay on.
-      el.style.top = `${r * LINE_HEIGHT}px`;
+      el.style.top = `${this.layout.top(r)}px`;
+      if (this.layout.wrap) el.style.height = `${this.layout.height(r)}px`;
       const depth = this.sections.depthOf(i);
       if (depth) el.lastElementChild.style.paddingLeft = `${depth * 16}px`;
       this.els.set(i, el);
@@ -134,6 +140,7 @@ export class LogView {
     let cls = 'row';
     if (this.highlight && i >= this.highlight.from && i <= this.highlight.to) cls += ' hl';
     if (this.sections.kindOf(i) === KIND_END) cls += ' sec-end';
+    for (const fn of this.rowClasses) cls += fn(i);
     let body;
     if (head) {
       cls += ` sec-head${head.collapsed ? ' collapsed' : ''}${head.end === -1 ? ' running' : ''}`;
@@ -155,6 +162,7 @@ export class LogView {
   tsText(i) {
     const t = this.store.times[i];
     if (this.tsMode === 'abs') return clock(t);
+    if (this.tsMode === 'delta') return i ? delta(t - this.store.times[i - 1]) : delta(t - (this.tsOrigin ?? t));
     return elapsed(t, this.tsOrigin ?? this.store.times[0]);
   }
 
@@ -183,6 +191,7 @@ export class LogView {
   onScroll() {
     const top = this.scroller.scrollTop;
     if (Math.abs(top - this.expectTop) > 1) {
+      this.moved = true;
       const wasFollowing = this.follow;
       this.follow = this.atBottom();
       if (wasFollowing !== this.follow) for (const hook of this.frameHooks) hook();
@@ -196,9 +205,47 @@ export class LogView {
     return sc.scrollTop + sc.clientHeight >= sc.scrollHeight - LINE_HEIGHT;
   }
 
+  /** The spacer as tall as the laid-out rows. */
+  sizeSpacer() {
+    this.layout.update();
+    this.spacer.style.height = `${this.layout.total()}px`;
+  }
+
+  /** Wrap long rows at the pane's width (on) or scroll sideways (off); the line at the top stays there. */
+  setWrap(on) {
+    const line = this.sections.rowCount ? this.sections.lineAt(Math.min(this.layout.rowAt(this.scroller.scrollTop), this.sections.rowCount - 1)) : 0;
+    this.root.dataset.wrap = on ? '1' : '';
+    this.layout.set(on, on ? this.columns() : 0);
+    this.sizeSpacer();
+    this.invalidate();
+    if (!this.follow && this.sections.rowCount) this.scrollToRow(this.sections.rowOf(line), 'start');
+  }
+
+  /** Text columns a row has at the pane's width: the pane less the gutter, in character widths. */
+  columns() {
+    const probe = document.createElement('div');
+    probe.className = 'row';
+    probe.innerHTML = `<a class="num">1</a>${this.tsMode === 'off' ? '' : '<span class="ts">x</span>'}<span class="txt"><span>${'0'.repeat(100)}</span></span>`;
+    probe.style.visibility = 'hidden';
+    this.spacer.append(probe);
+    const text = probe.lastElementChild.firstElementChild;
+    const char = text.getBoundingClientRect().width / 100;
+    const room = this.scroller.clientWidth - (text.getBoundingClientRect().left - probe.getBoundingClientRect().left) - 16;
+    probe.remove();
+    return Math.max(8, Math.floor(room / char));
+  }
+
+  /** Visible row at the middle of the pane, and whether line i's row is in sight. */
+  rowInSight() { return this.layout.rowAt(this.scroller.scrollTop + this.scroller.clientHeight / 2); }
+
+  inSight(i) {
+    const y = this.layout.top(this.sections.rowOf(i));
+    return y >= this.scroller.scrollTop && y < this.scroller.scrollTop + this.scroller.clientHeight;
+  }
+
   scrollToRow(r, where = 'center') {
     const sc = this.scroller;
-    let top = r * LINE_HEIGHT;
+    let top = this.layout.top(r);
     if (where === 'end') top = sc.scrollHeight - sc.clientHeight;
     else if (where === 'center') top -= (sc.clientHeight - LINE_HEIGHT) / 2;
     top = Math.max(0, Math.min(top, sc.scrollHeight - sc.clientHeight));
@@ -211,7 +258,7 @@ export class LogView {
   revealLine(i, where = 'center') {
     this.sections.reveal(i);
     this.follow = false;
-    this.spacer.style.height = `${this.sections.rowCount * LINE_HEIGHT}px`;
+    this.sizeSpacer();
     this.scrollToRow(this.sections.rowOf(i), where);
     this.request();
   }
@@ -219,10 +266,10 @@ export class LogView {
   /** Scroll only if line i is out of sight (search hits). */
   ensureVisible(i) {
     this.sections.reveal(i);
-    this.spacer.style.height = `${this.sections.rowCount * LINE_HEIGHT}px`;
+    this.sizeSpacer();
     const r = this.sections.rowOf(i);
     const sc = this.scroller;
-    const y = r * LINE_HEIGHT;
+    const y = this.layout.top(r);
     if (y < sc.scrollTop || y + LINE_HEIGHT > sc.scrollTop + sc.clientHeight) {
       this.follow = false;
       this.scrollToRow(r, 'center');
@@ -247,6 +294,7 @@ export class LogView {
     this.tsMode = mode;
     if (origin != null) this.tsOrigin = origin;
     this.root.dataset.ts = mode;
+    if (this.layout.wrap) this.setWrap(true);  // the gutter's width changed
     this.invalidate();
   }
 

@@ -2,6 +2,7 @@
 import { KIND_START } from './sections.js';
 
 const DEBOUNCE_MS = 120;
+const SLICE_MS = 12;  // a search over a big log runs in slices this long, so the page keeps responding
 
 /** Find-in-log box: match count, next/previous, `/` or Ctrl+F to focus. */
 export class Search {
@@ -16,8 +17,11 @@ export class Search {
     this.scanned = 0;
     this.current = -1;
     this.timer = 0;
+    this.scanning = null;       // the promise of a search still running through the rows
+    this.generation = 0;        // bumps with each new search, so an older one stops
+    this.sliceMs = SLICE_MS;
     view.decorate = (i, el) => this.decorate(i, el);
-    this.store.onAppend(() => this.scanMore());
+    this.store.onAppend(() => { if (!this.scanning) this.scanMore(Infinity); });
     this.store.onChange(() => this.rescanSoon());
     this.bind();
   }
@@ -29,11 +33,11 @@ export class Search {
       this.timer = setTimeout(() => this.run(input.value), DEBOUNCE_MS);
     });
     input.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') { e.preventDefault(); this.flush(); this.step(e.shiftKey ? -1 : 1); }
+      if (e.key === 'Enter') { e.preventDefault(); this.flush().then(() => this.step(e.shiftKey ? -1 : 1)); }
       if (e.key === 'Escape') { input.value = ''; this.run(''); input.blur(); }
     });
-    prev.addEventListener('click', () => { this.flush(); this.step(-1); });
-    next.addEventListener('click', () => { this.flush(); this.step(1); });
+    prev.addEventListener('click', () => this.flush().then(() => this.step(-1)));
+    next.addEventListener('click', () => this.flush().then(() => this.step(1)));
     document.addEventListener('keydown', (e) => this.onKey(e));
   }
 
@@ -47,17 +51,37 @@ export class Search {
     }
   }
 
+  /** The typed query searched for (a promise, settled once every row has been looked at). */
   flush() {
-    if (this.ui.input.value !== this.query) { clearTimeout(this.timer); this.run(this.ui.input.value); }
+    if (this.ui.input.value !== this.query) { clearTimeout(this.timer); return this.run(this.ui.input.value); }
+    return this.scanning || Promise.resolve();
   }
 
-  /** Search the whole log for `query` (case-insensitive unless it has capitals). */
+  /** Search the whole log for `query` (case-insensitive unless it has capitals); settles when done. */
   run(query) {
     this.query = query;
     this.reset();
-    this.scanMore();
-    if (this.lines.length) this.current = this.firstInSight();
-    this.show();
+    return this.scanAll(() => {
+      if (this.lines.length) this.current = this.firstInSight();
+      this.show();
+    });
+  }
+
+  /** Scan every row in slices of SLICE_MS, then call done(); a newer search stops this one. */
+  scanAll(done) {
+    const generation = ++this.generation;
+    let resolve;
+    const promise = new Promise((r) => { resolve = r; });
+    this.scanning = promise;
+    const slice = () => {
+      if (generation !== this.generation) { resolve(); return; }
+      if (!this.scanMore(performance.now() + this.sliceMs)) { setTimeout(slice, 0); return; }
+      if (this.scanning === promise) this.scanning = null;
+      done();
+      resolve();
+    };
+    slice();
+    return promise;
   }
 
   /** Rows were redrawn: search them again shortly, keeping the current match and the scroll position. */
@@ -68,10 +92,11 @@ export class Search {
       if (!this.query) return;
       const line = this.current === -1 ? -1 : this.lines[this.current];
       this.reset();
-      this.scanMore();
-      this.current = line === -1 ? -1 : this.lines.findIndex((i) => i >= line);
-      this.showCount();
-      this.view.invalidate();
+      this.scanAll(() => {
+        this.current = line === -1 ? -1 : this.lines.findIndex((i) => i >= line);
+        this.showCount();
+        this.view.invalidate();
+      });
     }, DEBOUNCE_MS);
   }
 
@@ -83,22 +108,29 @@ export class Search {
     this.current = -1;
   }
 
-  scanMore() {
+  /** Look at the rows not scanned yet until `deadline` (performance.now()); true once all are done. */
+  scanMore(deadline) {
     const q = this.query;
     const n = this.store.length;
-    if (!q) { this.scanned = n; return; }
+    if (!q) { this.scanned = n; return true; }
     const smart = q !== q.toLowerCase();
     const needle = smart ? q : q.toLowerCase();
     const before = this.lines.length;
-    for (let i = this.scanned; i < n; i++) {
-      if (this.view.sections.kindOf(i) === KIND_START) continue;
-      const text = smart ? this.store.plain(i) : this.store.plain(i).toLowerCase();
-      for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
-        this.add(i, at);
+    let i = this.scanned;
+    while (i < n) {
+      const stop = Math.min(n, i + 2048);
+      for (; i < stop; i++) {
+        if (this.view.sections.kindOf(i) === KIND_START) continue;
+        const text = smart ? this.store.plain(i) : this.store.plain(i).toLowerCase();
+        for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
+          this.add(i, at);
+        }
       }
+      if (performance.now() > deadline) break;
     }
-    this.scanned = n;
-    if (this.lines.length !== before) this.showCount();
+    this.scanned = i;
+    if (this.lines.length !== before || i === n) this.showCount();
+    return i === n;
   }
 
   add(i, at) {
@@ -133,8 +165,9 @@ export class Search {
     const n = this.lines.length;
     let text = '';
     if (this.query) text = !n ? 'no matches' : this.current === -1 ? `${n} match${n === 1 ? '' : 'es'}` : `${this.current + 1} of ${n}`;
+    if (this.query && this.scanning) text = `${n ? n.toLocaleString('en') : 'searching'}…`;
     this.ui.count.textContent = text;
-    this.ui.input.classList.toggle('no-match', !!this.query && !n);
+    this.ui.input.classList.toggle('no-match', !!this.query && !n && !this.scanning);
   }
 
   /** Wrap this line's matches in <mark> inside a freshly built row. */

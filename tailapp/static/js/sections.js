@@ -138,6 +138,12 @@ export class Sections {
     this.rebuild();
   }
 
+  /** Collapse or expand every section, as the reader's choice. */
+  setAll(collapsed) {
+    for (const s of this.list) { s.collapsed = collapsed; s.userSet = true; }
+    this.rebuild();
+  }
+
   /** Expand every section that hides line i. */
   reveal(i) {
     let changed = false;
