@@ -82,9 +82,9 @@ class Client:
         return self.request("POST", f"/api/jobs/{job_id}/cancel", json={}).json()["job"]
 
     def log(self, job_id: str, after: int = 0) -> Iterator[bytes]:
-        """The log written so far, as raw UTF-8 text in pages."""
+        """The log written so far, as raw UTF-8 text in pages (each at most a few MB, whatever the log's size)."""
         while True:
-            response = self.request("GET", f"/api/jobs/{job_id}/log", params={"after": after})
+            response = self.request("GET", f"/api/jobs/{job_id}/log", params={"after": after, "limit": LOG_PAGE})
             if not response.content:
                 return
             yield response.content
@@ -93,6 +93,9 @@ class Client:
     def follow(self, job_id: str, out: BinaryIO, after: int = 0) -> dict:
         """Write the job's lines after `after` to `out` until it ends; its final object."""
         return Follower(self, job_id, out, after).run()
+
+
+LOG_PAGE = 100_000  # lines a `log` page asks for; the server also stops a page at 4 MiB
 
 
 class Follower:
