@@ -42,9 +42,16 @@ def start():
     return redirect(url_for("views.job_page", job_id=job["id"]), 303)
 
 
+def task_title(name: str) -> str:
+    """The title a task was registered with; its name when it is not (any more) registered."""
+    spec = REGISTRY.get(name)
+    return spec.title if spec is not None else name
+
+
 @bp.get("/jobs/<job_id>")
 def job_page(job_id: str):
-    return render_template("job.html", job=load_job(job_id))
+    job = load_job(job_id)
+    return render_template("job.html", job=job, title=task_title(job["task"]))
 
 
 @bp.get("/jobs/<job_id>/compare")

@@ -186,3 +186,16 @@ def redraw_area(rate: int = 1000, seconds: float = 10.0, rows: int = 3) -> int:
         time.sleep(0.005)
     print(f"done after {n} redraws")
     return 0
+
+
+@tail_task(title="Sectioned build")
+def sectioned(fail: bool = True, pause: float = 0.0) -> int:
+    """Three ::group:: sections; with `fail`, the second one holds an error line and the job fails."""
+    test = ["test_a ok", "error: test_b broke" if fail else "test_b ok"]
+    for name, lines in (("Install", ["pip install ok"]), ("Test", test), ("Report", ["1 passed"])):
+        print(f"::group::{name}")
+        for line in lines:
+            print(line)
+            time.sleep(pause)
+        print("::endgroup::")
+    return 1 if fail else 0

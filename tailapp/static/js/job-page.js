@@ -7,7 +7,9 @@ import { Permalinks } from './permalink.js';
 import { isTerminal } from './protocol.js';
 import { LogView } from './render.js';
 import { Search } from './search.js';
+import { SectionList } from './sectionlist.js';
 import { Sections } from './sections.js';
+import { showFavicon, tabTitle } from './states.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,10 +28,12 @@ function start() {
   const sections = new Sections(store);
   const view = new LogView($('log'), store, sections);
   const search = new Search(view, { input: $('search-input'), count: $('search-count'), prev: $('search-prev'), next: $('search-next') });
-  new FollowControl(view, $('follow'));
+  const follow = new FollowControl(view, $('follow'));
+  const sectionList = new SectionList($('job-sections'), view, sections, store);
   const ts = new TimestampControl(view, $('ts-mode'), job.started_at);
   new Permalinks(view);
-  const status = new JobStatus({ badge: $('job-badge'), started: $('job-started'), duration: $('job-duration'), exit: $('job-exit'), error: $('job-error'), progress: $('job-progress') });
+  const status = new JobStatus({ badge: $('job-badge'), reason: $('job-reason'), queued: $('job-queued'), started: $('job-started'),
+    finished: $('job-finished'), finishedFact: $('job-finished-fact'), duration: $('job-duration'), progress: $('job-progress') });
   const actions = new JobActions({ cancel: $('cancel-btn'), restart: $('restart-btn'), message: $('action-msg') }, job.id);
   const conn = $('conn-status');
   let terminal = isTerminal(job.state);
@@ -40,7 +44,10 @@ function start() {
     actions.update(j);
     ts.setOrigin(j.started_at);
     $('log').dataset.empty = terminal ? 'No output.' : 'Waiting for output…';
-    document.title = `${j.task} · ${j.state} · tailapp`;
+    follow.setFinished(terminal);
+    sectionList.setState(j.state);
+    document.title = tabTitle(j);
+    showFavicon(j.state);
     showCancelledBy(j);
   };
   const onStatus = (s) => {
