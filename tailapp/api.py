@@ -8,11 +8,11 @@ import redis
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from kombu.exceptions import OperationalError
 
-from tailapp import compare, jobs
+from tailapp import compare, joblist, jobs
 from tailapp import protocol as p
 from tailapp.auth import current_user
 from tailapp.params import ParamError, is_secret, split_secrets, validate
-from tailapp.tasks import REGISTRY
+from tailapp.tasks import REGISTRY, title_of
 from tailapp.terminal import Terminal, render
 from tailapp.users import User
 
@@ -108,10 +108,29 @@ def create_job():
     return jsonify(id=job["id"], url=url_for("views.job_page", job_id=job["id"]), job=job), 201
 
 
+def list_filter(args) -> joblist.Filter:
+    """The job list's filter from query arguments: task, state (comma-separated) and q (id or parameter text)."""
+    states = tuple(s for s in (args.get("state") or "").split(",") if s)
+    try:
+        return joblist.Filter(task=args.get("task", ""), states=states, text=args.get("q", "").strip())
+    except joblist.FilterError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def list_page(match: joblist.Filter, limit: int, before: str | None = None) -> dict:
+    """One page of the job list, each job with its task's title; 400 on a bad cursor."""
+    try:
+        listed = joblist.page(_store(), match, limit, before)
+    except joblist.FilterError as exc:
+        raise ApiError(400, str(exc)) from None
+    listed["jobs"] = [{**job, "title": title_of(job["task"])} for job in listed["jobs"]]
+    return listed
+
+
 @bp.get("/jobs")
 def list_jobs():
     limit = _int_arg("limit", current_app.config["JOB_LIST_LIMIT"], 1, 500)
-    return jsonify(jobs=jobs.recent(_store(), limit))
+    return jsonify(list_page(list_filter(request.args), limit, request.args.get("before") or None))
 
 
 @bp.get("/jobs/<job_id>")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from tailapp import jobs
-from tailapp.api import ApiError, NoBaseline, comparison, load_job, start_job
-from tailapp.tasks import REGISTRY
+from tailapp.api import ApiError, NoBaseline, comparison, list_filter, list_page, load_job, start_job
+from tailapp.joblist import Filter
+from tailapp.protocol import STATES
+from tailapp.tasks import REGISTRY, title_of
 
 bp = Blueprint("views", __name__)
 
@@ -14,9 +15,16 @@ PARAM_PREFIX = "param."
 
 
 def _index(error: str | None = None, status: int = 200):
-    recent = jobs.recent(current_app.extensions["tailapp"].store, current_app.config["JOB_LIST_LIMIT"])
     tasks = [spec.info() for spec in REGISTRY.values()]
-    return render_template("index.html", tasks=tasks, jobs=recent, error=error), status
+    try:
+        match, before = list_filter(request.args), request.args.get("before") or None
+        listed = list_page(match, current_app.config["JOB_LIST_LIMIT"], before)
+    except ApiError as exc:
+        match, before, error, status = Filter(), None, exc.message, exc.status
+        listed = list_page(match, current_app.config["JOB_LIST_LIMIT"])
+    return render_template("index.html", tasks=tasks, jobs=listed["jobs"], next=listed["next"], before=before,
+                           filter=match, states=STATES, titles={t["name"]: t["title"] for t in tasks},
+                           error=error), status
 
 
 @bp.get("/")
@@ -42,16 +50,10 @@ def start():
     return redirect(url_for("views.job_page", job_id=job["id"]), 303)
 
 
-def task_title(name: str) -> str:
-    """The title a task was registered with; its name when it is not (any more) registered."""
-    spec = REGISTRY.get(name)
-    return spec.title if spec is not None else name
-
-
 @bp.get("/jobs/<job_id>")
 def job_page(job_id: str):
     job = load_job(job_id)
-    return render_template("job.html", job=job, title=task_title(job["task"]))
+    return render_template("job.html", job=job, title=title_of(job["task"]))
 
 
 @bp.get("/jobs/<job_id>/compare")

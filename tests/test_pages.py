@@ -7,7 +7,10 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from tests.test_viewer import browser, open_job, page, wait_lines  # noqa: F401 - fixtures shared with the viewer tests
+from tests import test_viewer
+from tests.test_viewer import open_job, wait_lines
+
+browser, page = test_viewer.browser, test_viewer.page  # the viewer tests' Chromium fixtures
 
 
 def test_header_shows_title_facts_and_reason_once(stack, page):
@@ -17,10 +20,10 @@ def test_header_shows_title_facts_and_reason_once(stack, page):
     wait_lines(page, 10)
     expect(page.locator("#job-title")).to_have_text("Sectioned build")   # the title, not the name
     expect(page.locator("#job-badge")).to_have_text("failed")
-    expect(page.locator("#job-reason")).to_have_text("exited with code 1")   # said once, not "exit 1 · exited with code 1"
+    expect(page.locator("#job-reason")).to_have_text("exited with code 1")   # not "exit 1 · exited with code 1"
     assert page.locator(".job-error").count() == 0                       # no second red line under the head
     expect(page.locator("#job-started-by")).to_have_text("started by local via api")
-    expect(page.locator("#job-params")).to_contain_text("fail=True")
+    expect(page.locator("#job-params")).to_contain_text("fail=true")
     for fact in ("#job-queued", "#job-started", "#job-finished"):
         expect(page.locator(fact)).to_have_text(re.compile(r"just now|sec\. ago"))
         expect(page.locator(fact)).to_have_attribute("title", re.compile(r"\d{2}:\d{2}:\d{2}"))
