@@ -148,3 +148,21 @@ export class JobActions {
     this.els.message.hidden = !text;
   }
 }
+
+/** The toolbar's "⋯" button: at narrow widths the log tools fold into a menu it opens and closes. */
+export class ToolsMenu {
+  constructor(button, menu) {
+    this.button = button;
+    this.menu = menu;
+    button.addEventListener('click', () => this.toggle(!menu.classList.contains('open')));
+    menu.addEventListener('keydown', (e) => { if (e.key === 'Escape') { this.toggle(false); button.focus(); } });
+    document.addEventListener('click', (e) => {
+      if (!menu.contains(e.target) && !button.contains(e.target)) this.toggle(false);
+    });
+  }
+
+  toggle(open) {
+    this.menu.classList.toggle('open', open);
+    this.button.setAttribute('aria-expanded', String(open));
+  }
+}

@@ -1,7 +1,7 @@
 // Bootstraps the live log page from #job-data: view, search, controls, and the Socket.IO feed.
 import { pageData } from './api.js';
 import { openSocket, JobFeed } from './connection.js';
-import { FollowControl, JobActions, JobStatus, TimestampControl } from './controls.js';
+import { FollowControl, JobActions, JobStatus, TimestampControl, ToolsMenu } from './controls.js';
 import { LineStore } from './lines.js';
 import { Permalinks } from './permalink.js';
 import { isTerminal } from './protocol.js';
@@ -32,6 +32,7 @@ function start() {
   const sectionList = new SectionList($('job-sections'), view, sections, store);
   const ts = new TimestampControl(view, $('ts-mode'), job.started_at);
   new Permalinks(view);
+  new ToolsMenu($('tools-btn'), $('log-tools'));
   const status = new JobStatus({ badge: $('job-badge'), reason: $('job-reason'), queued: $('job-queued'), started: $('job-started'),
     finished: $('job-finished'), finishedFact: $('job-finished-fact'), duration: $('job-duration'), progress: $('job-progress') });
   const actions = new JobActions({ cancel: $('cancel-btn'), restart: $('restart-btn'), message: $('action-msg') }, job.id);
