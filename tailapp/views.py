@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from tailapp.api import ApiError, NoBaseline, comparison, list_filter, list_page, load_job, start_job
+from tailapp.api import ApiError, NoBaseline, comparison, list_filter, list_page, load_job, search_jobs, start_job
 from tailapp.joblist import Filter
 from tailapp.protocol import STATES
 from tailapp.tasks import REGISTRY, title_of
@@ -64,3 +64,14 @@ def compare_page(job_id: str):
     except NoBaseline as exc:
         return render_template("compare.html", job=load_job(job_id), other=None, hunks=[], message=exc.message)
     return render_template("compare.html", **result)
+
+
+@bp.get("/search")
+def search_page():
+    """Where a string or regex occurs in the logs of a task's last N jobs, as links to the rows."""
+    tasks = [spec.info() for spec in REGISTRY.values()]
+    try:
+        found, error, status = search_jobs(request.args), None, 200
+    except ApiError as exc:
+        found, error, status = None, exc.message, exc.status
+    return render_template("search.html", found=found, error=error, tasks=tasks, args=request.args), status
