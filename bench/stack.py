@@ -38,14 +38,14 @@ class BenchStack:
                 proc.kill()
         self.redis.stop()
 
-    def start_server(self) -> str:
-        """Start a server process; return its URL once it answers."""
+    def start_server(self, env: dict | None = None) -> str:
+        """Start a server process (with `env` added to its environment); return its URL once it answers."""
         port = free_port()
         if self.design == "naive":
             argv = [sys.executable, "bench/naive_server.py", "--port", str(port), "--redis", self.redis.url]
         else:
             argv = [sys.executable, "server.py", "--port", str(port)]
-        env = {**os.environ, "TAILAPP_REDIS_URL": self.redis.url, "TAILAPP_LOG_LEVEL": "WARNING"}
+        env = {**os.environ, "TAILAPP_REDIS_URL": self.redis.url, "TAILAPP_LOG_LEVEL": "WARNING", **(env or {})}
         OUT.mkdir(exist_ok=True)
         with open(OUT / f"{self.design}-server.log", "ab") as log:
             proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
