@@ -17,11 +17,10 @@ from pathlib import Path
 import redis
 import requests
 
+from bench.compare import store_job  # stores, finishes and so archives a job
 from bench.stack import BenchStack, load_average
-from tailapp import jobs
-from tailapp import protocol as p
 from tailapp.archive import Archive
-from tailapp.store import Store, encode_line, key
+from tailapp.store import Store, key
 
 
 def build_log(lines: int, run: int) -> list[str]:
@@ -29,16 +28,6 @@ def build_log(lines: int, run: int) -> list[str]:
            f"\x1b[33mok\x1b[0m" for n in range(1, lines + 1)]
     out[(run * 7919) % lines] = f"\x1b[31merror: flaky_widget_{run} timed out\x1b[0m"
     return out
-
-
-def store_job(store: Store, texts: list[str]) -> str:
-    job_id = jobs.create(store, "bench", {})["id"]
-    jobs.start(store, job_id)
-    ms = int(time.time() * 1000)
-    for start in range(0, len(texts), 5000):
-        store.append_lines(job_id, [encode_line(ms, t) for t in texts[start : start + 5000]], before=start)
-    jobs.finish(store, job_id, p.SUCCEEDED, 0)  # archives it too
-    return job_id
 
 
 def main() -> None:
