@@ -59,11 +59,12 @@ def job_page(job_id: str):
 @bp.get("/jobs/<job_id>/compare")
 def compare_page(job_id: str):
     """This job's log against another run's (default: the task's previous successful run)."""
+    job = load_job(job_id)
     try:
         result = comparison(job_id, request.args.get("with"))
     except NoBaseline as exc:
-        return render_template("compare.html", job=load_job(job_id), other=None, hunks=[], message=exc.message)
-    return render_template("compare.html", **result)
+        result = {"job": job, "other": None, "hunks": [], "message": exc.message}
+    return render_template("compare.html", title=title_of(job["task"]), **result)
 
 
 @bp.get("/search")
