@@ -97,10 +97,14 @@ def _seen(position: tuple[int, str] | None, job_id: str, score: int) -> bool:
     return position is not None and score == position[0] and job_id >= position[1]
 
 
-def _load(store: Store, ids: list[str]) -> list[dict]:
+def _load(store: Store, ids: list[str]):
+    """The jobs of `ids` in order: their Redis hashes in one round trip; the archive read only for a job the
+    page actually reaches (a short page must not open 200 archive files)."""
     with store.redis.pipeline(transaction=False) as pipe:
         for job_id in ids:
             pipe.hgetall(key.job(job_id))
         hashes = pipe.execute()
-    found = (jobs.to_object(h) if h else jobs.get(store, job_id) for job_id, h in zip(ids, hashes, strict=True))
-    return [job for job in found if job is not None]
+    for job_id, fields in zip(ids, hashes, strict=True):
+        job = jobs.to_object(fields) if fields else jobs.get(store, job_id)
+        if job is not None:
+            yield job

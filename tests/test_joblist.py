@@ -56,7 +56,7 @@ def test_pages_reach_every_job_including_archived_ones(stack, tagged):
     assert tagged["archived"] in everything                                            # read back from the archive
     seen, cursor = [], None
     while True:
-        one = listed(stack, limit=3, **({"before": cursor} if cursor else {}))
+        one = listed(stack, limit=25, **({"before": cursor} if cursor else {}))
         seen += [j["id"] for j in one["jobs"]]
         cursor = one["next"]
         if cursor is None:
