@@ -42,14 +42,14 @@ class BenchStack:
                 proc.kill()
         self.redis.stop()
 
-    def start_server(self) -> str:
-        """Start a server process; return its URL once it answers."""
+    def start_server(self, env: dict | None = None) -> str:
+        """Start a server process (with `env` added to its environment); return its URL once it answers."""
         port = free_port()
         if self.design == "naive":
             argv = [sys.executable, "bench/naive_server.py", "--port", str(port), "--redis", self.redis.url]
         else:
             argv = [sys.executable, "server.py", "--port", str(port)]
-        proc = self._spawn(f"{self.design}-server", argv)
+        proc = self._spawn(f"{self.design}-server", argv, env)
         url = f"http://127.0.0.1:{port}"
         _wait_http(f"{url}/socket.io/?EIO=4&transport=polling", proc)
         self.servers.append((proc, url))
@@ -69,10 +69,11 @@ class BenchStack:
             time.sleep(0.2)
         return proc
 
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
         OUT.mkdir(exist_ok=True)
         with open(OUT / f"{name}.log", "ab") as log:
-            return subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            return subprocess.Popen(argv, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log,
+                                    stderr=subprocess.STDOUT)
 
     def pid(self, index: int = 0) -> int:
         return self.servers[index][0].pid

@@ -9,11 +9,11 @@ import redis
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from kombu.exceptions import OperationalError
 
-from tailapp import compare, jobs, logstream
+from tailapp import compare, crosssearch, joblist, jobs, logstream
 from tailapp import protocol as p
 from tailapp.auth import current_user
 from tailapp.params import ParamError, is_secret, split_secrets, validate
-from tailapp.tasks import REGISTRY
+from tailapp.tasks import REGISTRY, title_of
 from tailapp.terminal import Terminal, render
 from tailapp.users import User
 
@@ -111,10 +111,29 @@ def create_job():
     return jsonify(id=job["id"], url=url_for("views.job_page", job_id=job["id"]), job=job), 201
 
 
+def list_filter(args) -> joblist.Filter:
+    """The job list's filter from query arguments: task, state (comma-separated) and q (id or parameter text)."""
+    states = tuple(s for s in (args.get("state") or "").split(",") if s)
+    try:
+        return joblist.Filter(task=args.get("task", ""), states=states, text=args.get("q", "").strip())
+    except joblist.FilterError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def list_page(match: joblist.Filter, limit: int, before: str | None = None) -> dict:
+    """One page of the job list, each job with its task's title; 400 on a bad cursor."""
+    try:
+        listed = joblist.page(_store(), match, limit, before)
+    except joblist.FilterError as exc:
+        raise ApiError(400, str(exc)) from None
+    listed["jobs"] = [{**job, "title": title_of(job["task"])} for job in listed["jobs"]]
+    return listed
+
+
 @bp.get("/jobs")
 def list_jobs():
     limit = _int_arg("limit", current_app.config["JOB_LIST_LIMIT"], 1, 500)
-    return jsonify(jobs=jobs.recent(_store(), limit))
+    return jsonify(list_page(list_filter(request.args), limit, request.args.get("before") or None))
 
 
 @bp.get("/jobs/<job_id>")
@@ -151,6 +170,31 @@ def restart_job(job_id: str):
         raise ApiError(409, "this job has secret parameters, which are not kept: start it again with them")
     job = start_job(old["task"], old["params"], how=f"restart-of {job_id}")
     return jsonify(id=job["id"], url=url_for("views.job_page", job_id=job["id"]), job=job), 201
+
+
+SEARCH_BUDGET = 5.0  # seconds a search across jobs may take by default
+MAX_SEARCH_BUDGET = 30
+
+
+def search_jobs(args) -> dict:
+    """A search across the last `jobs` jobs of `task` for `q` (a regex with regex=1), within `budget` seconds."""
+    query = crosssearch.Query(args.get("q", ""), regex=args.get("regex") in ("1", "true", "on"))
+    task = args.get("task", "")
+    last = _int_arg("jobs", 20, 1, 1000)
+    budget = _float_arg("budget", SEARCH_BUDGET, 0.1, MAX_SEARCH_BUDGET)
+    try:
+        query.compile()  # a bad query is answered before any log is read
+    except crosssearch.QueryError as exc:
+        raise ApiError(400, str(exc)) from None
+    found = crosssearch.search(_store(), task, query, last, budget, cpu=off_loop)
+    for result in found["results"]:
+        result["job"] = {**result["job"], "title": title_of(result["job"]["task"])}
+    return {"task": task, "q": query.text, "regex": query.regex, "jobs": last, "budget": budget, **found}
+
+
+@bp.get("/search")
+def search():
+    return jsonify(search_jobs(request.args))
 
 
 MAX_COMPARE_LINES = 500_000
@@ -289,14 +333,23 @@ def _read_page(job_id: str, after: int, limit: int) -> list[str]:
     return texts
 
 
+def _float_arg(name: str, default: float, low: float, high: float) -> float:
+    return _number_arg(name, default, low, high, float, "a number")
+
+
 def _int_arg(name: str, default: int, low: int, high: int | None) -> int:
+    return _number_arg(name, default, low, high, int, "an integer")
+
+
+def _number_arg(name: str, default, low, high, kind, what: str):
+    """Query argument `name` as `kind` within [low, high]; a 400 ApiError saying what it must be otherwise."""
     raw = request.args.get(name)
     if raw is None:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ApiError(400, f"{name!r} must be an integer") from None
+        raise ApiError(400, f"{name!r} must be {what}") from None
     if value < low or (high is not None and value > high):
         raise ApiError(400, f"{name!r} must be between {low} and {high}" if high else f"{name!r} must be \u2265 {low}")
     return value

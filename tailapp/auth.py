@@ -29,7 +29,7 @@ from tailapp.users import LOCAL_USER, ROLES, TOKEN_USER, User, check_token_stren
 
 log = logging.getLogger("tailapp.auth")
 bp = Blueprint("auth", __name__)
-OPEN_PATHS = ("/login", "/static/", "/vendor/", "/healthz")
+OPEN_PATHS = ("/login", "/static/", "/vendor/", "/healthz", "/favicon.ico")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 VERIFIED_SECONDS = 300  # a checked name and token pair is trusted this long without hashing it again
 

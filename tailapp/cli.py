@@ -13,6 +13,7 @@ from datetime import datetime
 import click
 
 from tailapp import dev
+from tailapp.joblist import shown
 
 
 @click.group()
@@ -160,15 +161,22 @@ def tail(job_id: str, after: int, url: str) -> None:
 
 @main.command(name="jobs")
 @click.option("-n", "--limit", type=click.IntRange(1, 500), default=20, show_default=True, help="how many")
+@click.option("--task", default="", help="only jobs of this task")
+@click.option("--state", default="", help="only jobs in these states (comma-separated)")
+@click.option("-q", "--find", "text", default="", help="only jobs whose id or a parameter (name=value) contains this")
+@click.option("--before", default=None, help="the page after this cursor (printed as 'more: --before …')")
 @url_option
 @_one_line_errors
-def list_jobs(limit: int, url: str) -> None:
-    """List recent jobs, newest first."""
-    rows = [("JOB", "TASK", "STATE", "STARTED", "DURATION", "EXIT")]
-    rows += [_job_row(job) for job in _client(url).jobs(limit)]
+def list_jobs(limit: int, task: str, state: str, text: str, before: str | None, url: str) -> None:
+    """List jobs newest first (Redis and archive), filtered like the job list page."""
+    listed = _client(url).jobs(limit, task=task, state=state, text=text, before=before)
+    rows = [("JOB", "TASK", "STATE", "STARTED", "DURATION", "EXIT", "PARAMS")]
+    rows += [_job_row(job) for job in listed["jobs"]]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if listed["next"]:
+        click.echo(f"more: --before {listed['next']}", err=True)
 
 
 def _job_row(job: dict) -> tuple[str, ...]:
@@ -176,7 +184,8 @@ def _job_row(job: dict) -> tuple[str, ...]:
     started = datetime.fromtimestamp(begun / 1000).strftime("%Y-%m-%d %H:%M:%S") if begun else "-"
     duration = f"{((job['finished_at'] or int(time.time() * 1000)) - begun) / 1000:.1f}s" if begun else "-"
     code = "" if job["exit_code"] is None else str(job["exit_code"])
-    return job["id"], job["task"], job["state"], started, duration, code
+    params = " ".join(f"{k}={shown(v)}" for k, v in job["params"].items())
+    return job["id"], job["task"], job["state"], started, duration, code, params
 
 
 @main.command()

@@ -72,8 +72,11 @@ class Client:
         """Start a job; its object."""
         return self.request("POST", "/api/jobs", json={"task": task, "params": params}).json()["job"]
 
-    def jobs(self, limit: int = 50) -> list[dict]:
-        return self.request("GET", "/api/jobs", params={"limit": limit}).json()["jobs"]
+    def jobs(self, limit: int = 50, *, task: str = "", state: str = "", text: str = "",
+             before: str | None = None) -> dict:
+        """A page of the job list: {"jobs", "next", "scanned"}, filtered as GET /api/jobs is."""
+        params = {"limit": limit, "task": task or None, "state": state or None, "q": text or None, "before": before}
+        return self.request("GET", "/api/jobs", params=params).json()
 
     def job(self, job_id: str) -> dict:
         return self.request("GET", f"/api/jobs/{job_id}").json()

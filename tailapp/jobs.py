@@ -66,17 +66,6 @@ def get(store: Store, job_id: str) -> dict | None:
     return store.archive.job(job_id) if store.archive is not None else None
 
 
-def recent(store: Store, limit: int) -> list[dict]:
-    """The newest jobs first."""
-    ids = store.recent_job_ids(limit)
-    with store.redis.pipeline(transaction=False) as pipe:
-        for job_id in ids:
-            pipe.hgetall(key.job(job_id))
-        hashes = pipe.execute()
-    found = (to_object(h) if h else get(store, job_id) for job_id, h in zip(ids, hashes, strict=True))
-    return [job for job in found if job is not None]
-
-
 def previous_success(store: Store, job: dict, scan: int = 500) -> dict | None:
     """The newest succeeded job of the same task created before `job` (among the `scan` jobs before it)."""
     for job_id in store.job_ids_before(job["created_at"], scan):

@@ -58,6 +58,12 @@ class JobFailed(Exception):
         self.exit_code = exit_code
 
 
+def title_of(name: str) -> str:
+    """The title a task was registered with; its name when it is not (any more) registered."""
+    spec = REGISTRY.get(name)
+    return spec.title if spec is not None else name
+
+
 def tail_task(fn: Callable | None = None, *, name: str | None = None, title: str | None = None,
               secrets: list[str] | tuple[str, ...] = (), **options):
     """Make `fn` a tailable Celery task; its output (print, stdout, stderr, logging) becomes the job's log.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from tailapp import jobs
-from tailapp.api import ApiError, NoBaseline, comparison, load_job, start_job
-from tailapp.tasks import REGISTRY
+from tailapp.api import ApiError, NoBaseline, comparison, list_filter, list_page, load_job, search_jobs, start_job
+from tailapp.joblist import Filter
+from tailapp.protocol import STATES
+from tailapp.tasks import REGISTRY, title_of
 
 bp = Blueprint("views", __name__)
 
@@ -14,9 +15,16 @@ PARAM_PREFIX = "param."
 
 
 def _index(error: str | None = None, status: int = 200):
-    recent = jobs.recent(current_app.extensions["tailapp"].store, current_app.config["JOB_LIST_LIMIT"])
     tasks = [spec.info() for spec in REGISTRY.values()]
-    return render_template("index.html", tasks=tasks, jobs=recent, error=error), status
+    try:
+        match, before = list_filter(request.args), request.args.get("before") or None
+        listed = list_page(match, current_app.config["JOB_LIST_LIMIT"], before)
+    except ApiError as exc:
+        match, before, error, status = Filter(), None, exc.message, exc.status
+        listed = list_page(match, current_app.config["JOB_LIST_LIMIT"])
+    return render_template("index.html", tasks=tasks, jobs=listed["jobs"], next=listed["next"], before=before,
+                           filter=match, states=STATES, titles={t["name"]: t["title"] for t in tasks},
+                           error=error), status
 
 
 @bp.get("/")
@@ -44,7 +52,8 @@ def start():
 
 @bp.get("/jobs/<job_id>")
 def job_page(job_id: str):
-    return render_template("job.html", job=load_job(job_id), viewer=viewer_settings())
+    job = load_job(job_id)
+    return render_template("job.html", job=job, title=title_of(job["task"]), viewer=viewer_settings())
 
 
 def viewer_settings() -> dict:
@@ -57,8 +66,20 @@ def viewer_settings() -> dict:
 @bp.get("/jobs/<job_id>/compare")
 def compare_page(job_id: str):
     """This job's log against another run's (default: the task's previous successful run)."""
+    job = load_job(job_id)
     try:
         result = comparison(job_id, request.args.get("with"))
     except NoBaseline as exc:
-        return render_template("compare.html", job=load_job(job_id), other=None, hunks=[], message=exc.message)
-    return render_template("compare.html", **result)
+        result = {"job": job, "other": None, "hunks": [], "message": exc.message}
+    return render_template("compare.html", title=title_of(job["task"]), **result)
+
+
+@bp.get("/search")
+def search_page():
+    """Where a string or regex occurs in the logs of a task's last N jobs, as links to the rows."""
+    tasks = [spec.info() for spec in REGISTRY.values()]
+    try:
+        found, error, status = search_jobs(request.args), None, 200
+    except ApiError as exc:
+        found, error, status = None, exc.message, exc.status
+    return render_template("search.html", found=found, error=error, tasks=tasks, args=request.args), status

@@ -32,6 +32,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     app.add_url_rule("/vendor/<path:filename>", "vendor", _vendor)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.register_error_handler(api.ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _http_error)
@@ -91,6 +92,11 @@ def _vendor(filename: str):
     if filename not in vendor.FILES:
         raise NotFound()
     return send_from_directory(vendor.VENDOR_DIR, vendor.flat(filename), max_age=3600)
+
+
+def _favicon():
+    """Browsers ask for /favicon.ico whatever the page says; the pages link the SVG."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 def _wants_json() -> bool:

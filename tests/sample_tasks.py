@@ -221,3 +221,16 @@ def wide(lines: int = 100, width: int = 65_000, interval: float = 0) -> int:
         print(tag + random.Random(n).randbytes(width // 2).hex()[: width - 2 * len(tag)] + tag)
         time.sleep(interval)
     return 0
+
+
+@tail_task(title="Sectioned build")
+def sectioned(fail: bool = True, pause: float = 0.0) -> int:
+    """Three ::group:: sections; with `fail`, the second one holds an error line and the job fails."""
+    test = ["test_a ok", "error: test_b broke" if fail else "test_b ok"]
+    for name, lines in (("Install", ["pip install ok"]), ("Test", test), ("Report", ["1 passed"])):
+        print(f"::group::{name}")
+        for line in lines:
+            print(line)
+            time.sleep(pause)
+        print("::endgroup::")
+    return 1 if fail else 0

@@ -94,7 +94,7 @@ def test_start_jobs_logs_and_cancel(stack):
     assert started.returncode == 0 and len(job_id) == 32
     stack.wait_job(job_id)
     table = cli(stack, "jobs", "-n", "3").stdout.decode().splitlines()
-    assert table[0].split() == ["JOB", "TASK", "STATE", "STARTED", "DURATION", "EXIT"]
+    assert table[0].split() == ["JOB", "TASK", "STATE", "STARTED", "DURATION", "EXIT", "PARAMS"]
     assert table[1].split()[:3] == [job_id, "slow_exit", "succeeded"]
     assert cli(stack, "logs", job_id).stdout.decode() == f"{green(1)}\n{green(2)}\n"
     late = cli(stack, "cancel", job_id)

@@ -1,20 +1,30 @@
 // The job page's controls: follow, timestamps, status badge and duration, cancel and restart.
 import { api, isTerminal } from './protocol.js';
 import { post } from './api.js';
-import { dateTime, jobDuration } from './format.js';
+import { jobDuration } from './format.js';
+import { showTime } from './when.js';
 
-/** A "Jump to end" button shown whenever the view has stopped following. */
+/** A "Jump to end" button shown whenever the view has stopped following, unless a finished log's end is on screen. */
 export class FollowControl {
   constructor(view, button) {
     this.view = view;
     this.button = button;
+    this.finished = false;
     button.addEventListener('click', () => this.view.followEnd());
     view.onFrame(() => this.sync());
+    view.scroller?.addEventListener('scroll', () => this.sync(), { passive: true });
+    this.sync();
+  }
+
+  /** A finished job's log grows no more: at its end there is nothing to jump to. */
+  setFinished(finished) {
+    this.finished = finished;
     this.sync();
   }
 
   sync() {
-    if (this.button.hidden !== this.view.follow) this.button.hidden = this.view.follow;
+    const hidden = this.view.follow || (this.finished && this.view.atBottom());
+    if (this.button.hidden !== hidden) this.button.hidden = hidden;
   }
 }
 
@@ -41,31 +51,45 @@ export class TimestampControl {
   }
 }
 
-/** Status badge, start time, ticking duration and exit code of one job. */
+/** Why a job ended, said once beside its badge: "exit code 1", "exit code 1 · ValueError: kaboom". */
+export function reasonOf(job) {
+  const parts = [];
+  const error = job.error && !(job.state === 'cancelled' && /^cancel/i.test(job.error)) ? job.error : '';
+  const saysCode = error && /\bcode\b/i.test(error) && error.includes(String(job.exit_code));
+  if (job.exit_code != null && !saysCode && (job.exit_code !== 0 || job.state !== 'succeeded')) parts.push(`exit code ${job.exit_code}`);
+  if (error) parts.push(error);
+  return parts.join(' · ');
+}
+
+/** The header's state: badge, the reason it ended, its times (relative, absolute on hover) and duration. */
 export class JobStatus {
   constructor(els) {
-    this.els = els;     // {badge, started, duration, exit}
+    this.els = els;     // {badge, reason, queued, started, finished, finishedFact, duration, progress}
     this.job = null;
     this.timer = setInterval(() => this.tick(), 1000);
   }
 
   update(job) {
     this.job = job;
-    const { badge, started, exit } = this.els;
+    const { badge, reason } = this.els;
     badge.textContent = job.state;
     badge.className = `badge badge-${job.state}`;
-    started.textContent = job.started_at ? dateTime(job.started_at) : 'not started';
-    if (job.started_at) started.setAttribute('datetime', new Date(job.started_at).toISOString());
-    exit.hidden = job.exit_code == null;
-    exit.textContent = job.exit_code == null ? '' : `exit ${job.exit_code}`;
-    exit.classList.toggle('exit-bad', job.exit_code != null && job.exit_code !== 0);
-    if (this.els.error) { this.els.error.hidden = !job.error; this.els.error.textContent = job.error || ''; }
+    const why = reasonOf(job);
+    reason.textContent = why;
+    reason.hidden = !why;
+    reason.classList.toggle('bad', job.state === 'failed' || job.state === 'lost');
+    this.els.finishedFact.hidden = job.finished_at == null;
     if (this.els.progress) showProgress(this.els.progress, job);
     this.tick();
   }
 
   tick() {
-    if (this.job) this.els.duration.textContent = jobDuration(this.job);
+    const job = this.job;
+    if (!job) return;
+    this.els.duration.textContent = jobDuration(job) || '—';
+    showTime(this.els.queued, job.created_at);
+    showTime(this.els.started, job.started_at, 'not started');
+    showTime(this.els.finished, job.finished_at);
   }
 }
 
@@ -88,15 +112,19 @@ export class JobActions {
   }
 
   update(job) {
-    this.els.cancel.hidden = isTerminal(job.state);
-    this.els.restart.hidden = !isTerminal(job.state);
+    const ended = isTerminal(job.state);
+    this.els.cancel.hidden = ended;
+    this.els.restart.hidden = !ended;
+    // Once the job has ended its state answers "Cancel requested…"; until then, say it to every viewer.
+    if (ended) this.say('');
+    else if (job.cancelled_by) this.say('Cancel requested…');
   }
 
   async cancel() {
     this.els.cancel.disabled = true;
     try {
-      await post(api.cancel(this.jobId));
-      this.say('Cancel requested…');
+      const answer = await post(api.cancel(this.jobId));
+      if (answer?.job) this.update(answer.job);
     } catch (err) {
       this.say(`Could not cancel: ${err.message}`);
     } finally {
@@ -118,5 +146,23 @@ export class JobActions {
   say(text) {
     this.els.message.textContent = text;
     this.els.message.hidden = !text;
+  }
+}
+
+/** The toolbar's "⋯" button: at narrow widths the log tools fold into a menu it opens and closes. */
+export class ToolsMenu {
+  constructor(button, menu) {
+    this.button = button;
+    this.menu = menu;
+    button.addEventListener('click', () => this.toggle(!menu.classList.contains('open')));
+    menu.addEventListener('keydown', (e) => { if (e.key === 'Escape') { this.toggle(false); button.focus(); } });
+    document.addEventListener('click', (e) => {
+      if (!menu.contains(e.target) && !button.contains(e.target)) this.toggle(false);
+    });
+  }
+
+  toggle(open) {
+    this.menu.classList.toggle('open', open);
+    this.button.setAttribute('aria-expanded', String(open));
   }
 }

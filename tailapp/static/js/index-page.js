@@ -7,6 +7,7 @@ import { bindTaskForm } from './taskform.js';
 const form = document.getElementById('start-form');
 if (form) bindTaskForm(form);
 
-const list = new JobList(document.getElementById('jobs-table'), document.getElementById('jobs-empty'), pageData('jobs-data') || []);
+const list = new JobList(document.getElementById('jobs-table'), document.getElementById('jobs-empty'), pageData('jobs-data') || [],
+  pageData('task-titles') || {});
 watchJobs(openSocket(), (job) => list.update(job));
 window.tailapp = { list };

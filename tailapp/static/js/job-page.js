@@ -1,7 +1,7 @@
 // Bootstraps the live log page from #job-data: view, search, controls, and the Socket.IO feed.
 import { pageData } from './api.js';
 import { openSocket, JobFeed } from './connection.js';
-import { FollowControl, JobActions, JobStatus, TimestampControl } from './controls.js';
+import { FollowControl, JobActions, JobStatus, TimestampControl, ToolsMenu } from './controls.js';
 import { copyLogText } from './copy.js';
 import { ErrorMarks } from './errors.js';
 import { LineStore } from './lines.js';
@@ -9,8 +9,10 @@ import { Permalinks } from './permalink.js';
 import { isTerminal } from './protocol.js';
 import { LogView } from './render.js';
 import { Search } from './search.js';
+import { SectionList } from './sectionlist.js';
 import { Sections } from './sections.js';
 import { delta } from './format.js';
+import { showFavicon, tabTitle } from './states.js';
 import { GapList, GroupButtons, WrapToggle } from './toolbar.js';
 
 const $ = (id) => document.getElementById(id);
@@ -37,10 +39,13 @@ function start() {
   new GapList(view, { details: $('gaps'), list: $('gaps-list') }, delta);
   new WrapToggle(view, $('wrap-toggle'));
   copyLogText(view);
-  new FollowControl(view, $('follow'));
+  const follow = new FollowControl(view, $('follow'));
+  const sectionList = new SectionList($('job-sections'), view, sections, store);
   const ts = new TimestampControl(view, $('ts-mode'), job.started_at);
   new Permalinks(view);
-  const status = new JobStatus({ badge: $('job-badge'), started: $('job-started'), duration: $('job-duration'), exit: $('job-exit'), error: $('job-error'), progress: $('job-progress') });
+  new ToolsMenu($('tools-btn'), $('log-tools'));
+  const status = new JobStatus({ badge: $('job-badge'), reason: $('job-reason'), queued: $('job-queued'), started: $('job-started'),
+    finished: $('job-finished'), finishedFact: $('job-finished-fact'), duration: $('job-duration'), progress: $('job-progress') });
   const actions = new JobActions({ cancel: $('cancel-btn'), restart: $('restart-btn'), message: $('action-msg') }, job.id);
   const conn = $('conn-status');
   let terminal = isTerminal(job.state);
@@ -51,7 +56,10 @@ function start() {
     actions.update(j);
     ts.setOrigin(j.started_at);
     $('log').dataset.empty = terminal ? 'No output.' : 'Waiting for output…';
-    document.title = `${j.task} · ${j.state} · tailapp`;
+    follow.setFinished(terminal);
+    sectionList.setState(j.state);
+    document.title = tabTitle(j);
+    showFavicon(j.state);
     showCancelledBy(j);
     $('log-held').hidden = !(j.truncated && !terminal);  // the marker row comes when the job ends
   };
