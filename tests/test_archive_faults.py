@@ -79,7 +79,8 @@ def test_job_archived_on_a_full_disk_keeps_its_keys_and_a_server_retries_it(stac
         stop_process(worker)
         if retrier is not None:
             stop_process(retrier)
-    assert files_of(archive_dir) >= sorted(f"{job_id}{s}" for s in (".index.json", ".json", ".log.gz"))
+    # The folder is shared by every job whose id starts with the same two digits: look at this job's files.
+    assert {f"{job_id}{s}" for s in (".index.json", ".json", ".log.gz")} <= set(files_of(archive_dir))
     assert 0 < stack.redis.ttl(key.job(job_id)) <= stack.env.get("TAILAPP_REDIS_TTL_SECONDS", 7 * 24 * 3600)
     assert 0 < stack.redis.ttl(key.lines(job_id))
     store = create_app({"REDIS_URL": stack.redis_url, "DATA_DIR": str(stack.tmp / "data")},
