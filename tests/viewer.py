@@ -44,8 +44,14 @@ class Viewer:
         """Leave at once. websocket-client's close() waits up to 3 s for a close frame that gevent's
         server never answers, so the wait happens in a thread; the server sees the disconnect at once."""
         if self.client.connected:
-            client = self.client
-            self._closer = threading.Thread(target=client.disconnect, daemon=True)
+            client, session = self.client, self._session
+
+            def close() -> None:
+                client.disconnect()
+                if session is not None:
+                    session.close()  # else its TLS socket is left to the garbage collector (ResourceWarning)
+
+            self._closer = threading.Thread(target=close, daemon=True)
             self._closer.start()
 
     def reconnect(self) -> Viewer:
@@ -56,8 +62,9 @@ class Viewer:
 
     def _new_client(self) -> socketio.Client:
         options = {}
+        self._session = None
         if not self.ssl_verify:  # a session of its own: REQUESTS_CA_BUNDLE would override verify=False
-            options["http_session"] = session = requests.Session()
+            options["http_session"] = session = self._session = requests.Session()
             session.trust_env, session.verify = False, False
         client = in_order(socketio.Client(reconnection=False, ssl_verify=self.ssl_verify, **options))
         for event, handler in (("lines", self._on_lines), ("job", self._on_job), ("resync", self._on_resync)):
