@@ -29,8 +29,9 @@ async def _serve(port: int, viewers: int, lines: int, batch: int) -> None:
         await ws.send(OPEN)
         await ws.recv()
         await ws.send(f'40{NS},{{"sid":"n"}}')
-        await ws.recv()
-        await ws.send(f"43{NS},1[{{\"ok\":true}}]")
+        subscribe = await ws.recv()  # 42/tail,<ack id>["subscribe",…]: the bench client's id is 1, node's 0
+        ack_id = subscribe[len(NS) + 3 : subscribe.index("[")]
+        await ws.send(f"43{NS},{ack_id}[{{\"ok\":true}}]")
         sockets.append(ws)
         if len(sockets) == viewers:
             ready.set()
@@ -49,20 +50,23 @@ def _stub(port: int, viewers: int, lines: int, batch: int) -> None:
     asyncio.run(_serve(port, viewers, lines, batch))
 
 
-def client_capacity() -> dict:
-    """The client's deliveries/s from the stub in big batches, and its messages/s at one line each."""
-    batched = _capacity(100, 20_000, 500)
-    single = _capacity(100, 500, 1)
-    return {"deliveries/s": batched, "messages/s (1 line each)": single}
+def client_capacity(client=Viewers) -> dict:
+    """The client's deliveries/s from the stub in big batches, and its messages/s at one line each.
+    `client` is bench.client.Viewers or bench.stock.StockViewers (node socket.io-client)."""
+    batched = _capacity(client, 100, 20_000, 500)
+    single = _capacity(client, 100, 500, 1)
+    return {"deliveries/s": batched, "messages/s (1 line each)": single,
+            "1 viewer: deliveries/s": _capacity(client, 1, 200_000, 500),
+            "1 viewer: messages/s (1 line each)": _capacity(client, 1, 10_000, 1)}
 
 
-def _capacity(viewers: int, lines: int, batch: int) -> float:
-    """Deliveries/s the load client takes from the stub (2 client processes, as in fan-out)."""
+def _capacity(client, viewers: int, lines: int, batch: int) -> float:
+    """Deliveries/s the client takes from the stub (2 client processes, as in fan-out)."""
     port = free_port()
     stub = mp.get_context("spawn").Process(target=_stub, args=(port, viewers, lines, batch), daemon=True)
     stub.start()
     time.sleep(1)
-    group = Viewers([(f"http://127.0.0.1:{port}", "j")] * viewers, lines, 2).start()
+    group = client([(f"http://127.0.0.1:{port}", "j")] * viewers, lines, min(2, viewers)).start()
     group.go(60)
     results = group.results()
     stub.kill()

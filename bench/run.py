@@ -2,6 +2,9 @@
 
     .venv/bin/python -m bench.run            # the whole suite, a few minutes
     .venv/bin/python -m bench.run --only burst,replay --repeat 3
+    .venv/bin/python -m bench.run --no-naive          # tailapp only
+
+The user's path (a real Celery task printing, stock clients) is bench/userpath.py.
 
 Each scenario starts its own Redis (no persistence) and server process; viewers are bench/client.py
 processes, producers drive tailapp.writer.LogWriter (or the naive writer) from this process.
@@ -33,12 +36,12 @@ DETAILS = ("messages/s (1 line each)", "p50 ms", "p99 ms", "kept up", "drain s",
            "redis conns @1", "redis conns @100", "redis conns @1000", "complete", "gaps", "duplicates")
 
 
-def run(names: list[str], repeat: int) -> dict:
+def run(names: list[str], repeat: int, naive: bool = True) -> dict:
     """{scenario: {design: [figures per run]}}"""
     out: dict = {}
     for name in names:
         fn = SCENARIOS[name][0]
-        designs = ["tailapp"] if name == "client alone" else ["tailapp", "naive"]
+        designs = ["tailapp"] if name == "client alone" or not naive else ["tailapp", "naive"]
         for design in designs:
             runs = out.setdefault(name, {}).setdefault(design, [])
             for _ in range(repeat if design == "tailapp" else 1):
@@ -88,11 +91,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenario names")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each tailapp scenario (median shown)")
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
     args = parser.parse_args()
     names = [n.strip() for n in args.only.split(",")]
     print(f"load average before: {load_average()}", flush=True)
     started = time.time()
-    results = run(names, args.repeat)
+    results = run(names, args.repeat, naive=not args.no_naive)
     print(f"\nload average after: {load_average()}; {time.time() - started:.0f} s\n")
     print(table(results))
     OUT.mkdir(exist_ok=True)

@@ -25,12 +25,16 @@ class BenchStack:
         self.tmp = Path(tempfile.mkdtemp(prefix="tailapp-bench-"))
         self.redis = EmbeddedRedis(self.tmp / "redis", appendonly=False).start()
         self.servers: list[tuple[subprocess.Popen, str]] = []
+        self.workers: list[subprocess.Popen] = []
+        # The bench's own task module (bench/user_tasks.py), imported by servers and workers alike.
+        self.env = {**os.environ, "TAILAPP_REDIS_URL": self.redis.url, "TAILAPP_LOG_LEVEL": "WARNING",
+                    "TAILAPP_DATA_DIR": str(self.tmp / "data"), "TAILAPP_TASK_MODULES": "bench.user_tasks"}
 
     def __enter__(self) -> BenchStack:
         return self
 
     def __exit__(self, *exc) -> None:
-        for proc, _ in self.servers:
+        for proc in [*self.workers, *(proc for proc, _ in self.servers)]:
             proc.terminate()
             try:
                 proc.wait(10)
@@ -45,17 +49,41 @@ class BenchStack:
             argv = [sys.executable, "bench/naive_server.py", "--port", str(port), "--redis", self.redis.url]
         else:
             argv = [sys.executable, "server.py", "--port", str(port)]
-        env = {**os.environ, "TAILAPP_REDIS_URL": self.redis.url, "TAILAPP_LOG_LEVEL": "WARNING"}
-        OUT.mkdir(exist_ok=True)
-        with open(OUT / f"{self.design}-server.log", "ab") as log:
-            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = self._spawn(f"{self.design}-server", argv)
         url = f"http://127.0.0.1:{port}"
         _wait_http(f"{url}/socket.io/?EIO=4&transport=polling", proc)
         self.servers.append((proc, url))
         return url
 
+    def start_worker(self, pool: str, concurrency: int) -> subprocess.Popen:
+        """A real `celery -A tailapp.celery worker` with `pool` (prefork, threads); waits until the first server
+        counts it (/healthz), so start a server first."""
+        argv = [sys.executable, "-m", "celery", "-A", "tailapp.celery", "worker", "-P", pool, "-c", str(concurrency),
+                "--loglevel", "WARNING", "--without-mingle", "--without-gossip", "-n", f"bench-{pool}@%h"]
+        proc = self._spawn(f"worker-{pool}", argv)
+        self.workers.append(proc)
+        deadline = time.monotonic() + 60
+        while not _workers(self.servers[0][1]):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the {pool} worker did not start; see {OUT}/worker-{pool}.log")
+            time.sleep(0.2)
+        return proc
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        OUT.mkdir(exist_ok=True)
+        with open(OUT / f"{name}.log", "ab") as log:
+            return subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
     def pid(self, index: int = 0) -> int:
         return self.servers[index][0].pid
+
+
+def _workers(url: str) -> int:
+    """Live Celery workers, as the server's /healthz counts them."""
+    try:
+        return requests.get(f"{url}/healthz", timeout=5).json().get("workers", 0)
+    except (requests.RequestException, ValueError):
+        return 0
 
 
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -104,6 +132,20 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its live children (a prefork worker's pool processes)."""
+    import psutil
+
+    total = 0.0
+    root = psutil.Process(pid)
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            total += cpu_seconds(proc.pid)
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # ended meanwhile
+    return total
 
 
 def load_average() -> str:
