@@ -12,7 +12,7 @@ driver's `websocket` and `queue` factories (`install()` swaps them on our Engine
   its room got. `SendQueue` counts the bytes it holds; past `limit` it drops them and closes the client
   (the browser reconnects and resumes from its last seq, see docs/PROTOCOL.md).
 
-And three costs per delivered message (bench/userpath.py, BENCHMARKS.md "User's path"):
+And what each delivered message costs the server (bench/userpath.py, BENCHMARKS.md "User's path"):
 
 - simple-websocket accepts permessage-deflate whenever the client offers it (every browser and node's
   `ws` do), and wsproto then compresses every frame, per connection: most of the server's CPU under
