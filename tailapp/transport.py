@@ -22,8 +22,6 @@ And what each delivered message costs the server (bench/userpath.py, BENCHMARKS.
   them with one `sendall` before the writer waits for more.
 - python-socketio encodes a room's message once and hands every viewer the same string; `text_frame`
   builds its WebSocket frame once too (frames carry no per-connection state without compression).
-- A message for a client whose writer greenlet waits on an empty queue is sent by the emitting greenlet
-  itself when the socket takes it without waiting (`SendQueue.put`): no wake-up of the writer, no switch.
 """
 
 from __future__ import annotations
@@ -35,7 +33,6 @@ import sys
 import gevent
 import gevent.event
 import gevent.lock
-from engineio import packet as eio_packet
 from engineio.async_drivers import gevent as engineio_gevent
 from gevent import queue
 from simple_websocket import Server as SimpleWebSocketServer
@@ -66,13 +63,10 @@ class WholeSendSocket:
         self._stall = stall_seconds
         self._lock = gevent.lock.Semaphore()
         self._broken: OSError | None = None
-        self.rest = b""  # the end of a frame that try_send could not send: it goes before anything else
 
     def send(self, data) -> int:
+        view = memoryview(data).cast("B")
         with self._lock:
-            if self.rest:
-                data, self.rest = self.rest + bytes(data), b""
-            view = memoryview(data).cast("B")
             if self._broken is not None:  # a frame was cut: nothing more may follow it
                 raise BrokenPipeError(f"connection broken: {self._broken}")
             try:
@@ -86,22 +80,6 @@ class WholeSendSocket:
         return len(data)
 
     sendall = send
-
-    def try_send(self, data: bytes) -> bool:
-        """Send `data` if the socket takes it without waiting: False, and nothing sent, if it would wait
-        (another send under way, or a full buffer); True if it went out, perhaps partly, the rest kept in
-        `rest` for the next send."""
-        if self._broken is not None or self.rest or self._lock.locked():
-            return False
-        try:
-            sent = self._sock._sock.send(data, socket.MSG_DONTWAIT)  # the OS socket: gevent would wait
-        except BlockingIOError:
-            return False
-        except OSError as exc:
-            self.abort(exc)
-            return False  # queued instead: the writer's send fails and ends the session
-        self.rest = data[sent:]
-        return True
 
     @property
     def broken(self) -> bool:
@@ -224,7 +202,6 @@ class SendQueue(queue.JoinableQueue):
     transport = None  # the WholeSendSocket under a WebSocket client
     writer = None  # the WebSocketWSGI whose batch to flush before waiting
     getter = None  # the greenlet that last waited for packets: Engine.IO's writer
-    idle = False  # Engine.IO's writer greenlet waits for packets (its batch sent)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -235,10 +212,6 @@ class SendQueue(queue.JoinableQueue):
     def put(self, item, block=True, timeout=None):
         if self.overflowed:
             return  # the client is being closed; it resumes from its last seq
-        if self.idle and item is not None and not self.qsize() and self._send_now(item):
-            if not self.transport.rest:
-                return
-            item = eio_packet.Packet(eio_packet.NOOP)  # wakes the writer: it sends the rest of the frame first
         size = packet_bytes(item) if item is not None else 0
         if self.bytes + size > self.limit and item is not None:
             self._overflow()
@@ -247,29 +220,15 @@ class SendQueue(queue.JoinableQueue):
         super().put(item, block, timeout)
 
     def get(self, block=True, timeout=None):
-        if not block:
-            return self._got(super().get(block, timeout))
-        self.getter = gevent.getcurrent()  # Socket.poll starts a batch: the previous one goes out first
-        if self.writer is not None:
-            self._flush()
-        self.idle = isinstance(self.getter, engineio_gevent.Thread)  # the writer (not a long-poll request)
-        try:
-            return self._got(super().get(block, timeout))
-        finally:
-            self.idle = False
-
-    def _got(self, item):
+        if block:  # Socket.poll starts a batch: the previous one goes out first
+            self.getter = gevent.getcurrent()
+            if self.writer is not None:
+                self._flush()
+        item = super().get(block, timeout)
         if item is not None:
             self.bytes -= packet_bytes(item)
             self._drained.set()
         return item
-
-    def _send_now(self, item) -> bool:
-        """Send a message packet from this greenlet, if the socket takes it without waiting."""
-        if item.packet_type != eio_packet.MESSAGE or item.binary or self.transport is None:
-            return False
-        message = item.encode()
-        return isinstance(message, str) and self.transport.try_send(text_frame(message))
 
     def _flush(self) -> None:
         try:

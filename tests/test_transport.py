@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 import gevent
 import pytest
 from engineio import packet
-from engineio.async_drivers.gevent import Thread as EngineIOThread
 from gevent import socket as gsocket
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
@@ -123,29 +122,13 @@ class OpenWebSocket:
         self.sock = sock
 
 
-def websocket_session(sock) -> tuple[SendQueue, WebSocketWSGI]:
-    """A SendQueue and the WebSocketWSGI it flushes, on `sock`, as WebSocketWSGI.__call__ links them."""
-    q = SendQueue()
-    wsgi = WebSocketWSGI(None, None)
-    wsgi.ws, wsgi._pending, wsgi._pending_bytes, wsgi.queue = OpenWebSocket(WholeSendSocket(sock, 5)), [], 0, q
-    q.writer, q.transport = wsgi, wsgi.ws.sock
-    return q, wsgi
-
-
-def received_frames(reader, messages: list[str]) -> list[tuple]:
-    """(opcode, text) of every frame `reader` receives until the frames of `messages` have arrived."""
-    client = FrameProtocol(client=True, extensions=[])
-    received = b""
-    while len(received) < sum(len(text_frame(m)) for m in messages):
-        received += reader.recv(1 << 20)
-    client.receive_bytes(received)
-    return [(f.opcode, f.payload) for f in client.received_frames()]
-
-
 def test_the_frames_of_one_batch_go_out_in_one_send(pair):
     writer, reader = pair
     counting = CountingSocket(writer)
-    q, wsgi = websocket_session(counting)
+    q = SendQueue()
+    wsgi = WebSocketWSGI(None, None)
+    wsgi.ws, wsgi._pending, wsgi._pending_bytes, wsgi.queue = OpenWebSocket(WholeSendSocket(counting, 5)), [], 0, q
+    q.writer = wsgi
     messages = ["4" + "x" * n for n in (10, 200, 70_000)]
 
     def engineio_writer():  # what Socket.poll and the writer greenlet do with two batches
@@ -161,34 +144,13 @@ def test_the_frames_of_one_batch_go_out_in_one_send(pair):
 
     gevent.spawn(engineio_writer).get(timeout=5)
     assert counting.sends == 2
-    assert received_frames(reader, messages) == [(Opcode.TEXT, m) for m in messages]
-
-
-def test_a_message_for_a_waiting_writer_is_sent_by_the_emitting_greenlet(pair):
-    writer, reader = pair
-    writer.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    q, wsgi = websocket_session(writer)
-    sent = []
-
-    def engineio_writer():  # Socket.poll and the writer loop, one packet per poll
-        while (pkt := q.get(timeout=5)) is not None:
-            wsgi.send(pkt.encode())
-            sent.append(pkt.encode())
-
-    writing = EngineIOThread(engineio_writer)
-    writing.start()
-    gevent.sleep(0.01)
-    assert q.idle
-    q.put(packet.Packet(packet.MESSAGE, data="small"))  # sent right here: the writer is not woken
-    assert received_frames(reader, ["4small"]) == [(Opcode.TEXT, "4small")] and sent == [] and q.idle
-    big = "x" * 1_000_000  # more than the socket takes at once: the writer sends the rest, then a no-op
-    q.put(packet.Packet(packet.MESSAGE, data=big))
-    q.put(packet.Packet(packet.MESSAGE, data="after"))
-    reading = gevent.spawn(received_frames, reader, ["4" + big, "6", "4after"])
-    assert reading.get(timeout=5) == [(Opcode.TEXT, "4" + big), (Opcode.TEXT, "6"), (Opcode.TEXT, "4after")]
-    assert sent == ["6", "4after"]
-    q.put(None)
-    writing.join(timeout=5)
+    client = FrameProtocol(client=True, extensions=[])
+    received = b""
+    while len(received) < sum(len(text_frame(m)) for m in messages):
+        received += reader.recv(1 << 20)
+    client.receive_bytes(received)
+    frames = list(client.received_frames())
+    assert [(f.opcode, f.payload) for f in frames] == [(Opcode.TEXT, m) for m in messages]
 
 
 def test_a_room_message_is_framed_once():
