@@ -11,6 +11,17 @@ driver's `websocket` and `queue` factories (`install()` swaps them on our Engine
 - Engine.IO queues packets per client without a bound: a client that stops reading held every packet
   its room got. `SendQueue` counts the bytes it holds; past `limit` it drops them and closes the client
   (the browser reconnects and resumes from its last seq, see docs/PROTOCOL.md).
+
+And what each delivered message costs the server (bench/userpath.py, BENCHMARKS.md "User's path"):
+
+- simple-websocket accepts permessage-deflate whenever the client offers it (every browser and node's
+  `ws` do), and wsproto then compresses every frame, per connection: most of the server's CPU under
+  fan-out. `WholeFrameServer` accepts without extensions.
+- Engine.IO's writer greenlet sends each queued packet with its own `send()` syscall. `WebSocketWSGI`
+  collects the frames of one batch (what one `Socket.poll` took from the queue) and `SendQueue` flushes
+  them with one `sendall` before the writer waits for more.
+- python-socketio encodes a room's message once and hands every viewer the same string; `text_frame`
+  builds its WebSocket frame once too (frames carry no per-connection state without compression).
 """
 
 from __future__ import annotations
@@ -25,9 +36,12 @@ import gevent.lock
 from engineio.async_drivers import gevent as engineio_gevent
 from gevent import queue
 from simple_websocket import Server as SimpleWebSocketServer
+from wsproto.events import AcceptConnection
+from wsproto.frame_protocol import FrameProtocol
 
 log = logging.getLogger(__name__)
 UPGRADED = "tailapp.upgraded"  # the WSGI environ key of an UpgradeMark
+FLUSH_BYTES = 256 * 1024  # a batch bigger than this goes out at once: the client starts reading sooner
 
 
 class UpgradeMark:
@@ -67,6 +81,11 @@ class WholeSendSocket:
 
     sendall = send
 
+    @property
+    def broken(self) -> bool:
+        """True once the connection was cut."""
+        return self._broken is not None
+
     def abort(self, reason: OSError) -> None:
         """Cut the connection: the reader greenlet sees end of file and Engine.IO closes the session."""
         if self._broken is None:
@@ -92,23 +111,82 @@ class WholeFrameServer(SimpleWebSocketServer):
         mark = self.environ.get(UPGRADED)
         if mark is not None:  # from here on the socket carries frames: no HTTP answer may follow
             mark.done = True
-        super().handshake()
+        connection = self.ws
+        connection.send = _without_extensions(connection.send)
+        try:
+            super().handshake()
+        finally:
+            del connection.send  # the class's send again: no wrapper on every frame
+
+
+def _without_extensions(send):
+    """wsproto's send, accepting the connection without extensions: no permessage-deflate."""
+    def accept(event):
+        if isinstance(event, AcceptConnection) and event.extensions:
+            event = AcceptConnection(subprotocol=event.subprotocol, extra_headers=event.extra_headers)
+        return send(event)
+    return accept
+
+
+_framer = FrameProtocol(client=False, extensions=[])  # server frames: unmasked, no state between messages
+_last_frame: list = [None, b""]  # (message, its frame): the previous viewer of the room got the same string
+
+
+def text_frame(message: str) -> bytes:
+    """The WebSocket text frame carrying `message`, built once for all the viewers of a room."""
+    if message is not _last_frame[0]:
+        _last_frame[:] = [message, bytes(_framer.send_data(message))]
+    return _last_frame[1]
 
 
 class WebSocketWSGI(engineio_gevent.WebSocketWSGI):
     """python-engineio's gevent WebSocket wrapper, building a WholeFrameServer."""
 
     server_class = WholeFrameServer
+    queue = None  # the session's SendQueue
 
     def __call__(self, environ, start_response):
         self.ws = self.server_class(environ, **self.server_args)
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
         session = getattr(self.app, "__self__", None)  # the engineio Socket whose handler we run
         if session is not None and isinstance(session.queue, SendQueue):
-            session.queue.transport = self.ws.sock  # so an overflow can cut a writer stuck in send
+            self.queue = session.queue
+            self.queue.transport = self.ws.sock  # so an overflow can cut a writer stuck in send
+            self.queue.writer = self
         result = self.app(self)
         if self.ws.mode == "gunicorn":  # as the stock wrapper: the response was written on the socket
             raise StopIteration()
         return result
+
+    def send(self, message) -> None:
+        """Send a message; from the writer greenlet, join it to the batch that `flush` sends."""
+        if not self.ws.connected or self.ws.sock.broken:
+            raise OSError("the WebSocket is closed")
+        batching = self.queue is not None and self.queue.getter is gevent.getcurrent()
+        if not batching or not isinstance(message, str):  # e.g. the upgrade's probe answer: now
+            self.flush()
+            super().send(message)
+            return
+        frame = text_frame(message)
+        self._pending.append(frame)
+        self._pending_bytes += len(frame)
+        if self._pending_bytes >= FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the frames collected so far, with one sendall."""
+        if self._pending:
+            data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+            self._pending, self._pending_bytes = [], 0
+            self.ws.sock.sendall(data)
+
+    def close(self):
+        try:
+            self.flush()
+        except OSError:
+            pass  # broken: the close below finds the connection gone
+        super().close()
 
 
 def packet_bytes(pkt) -> int:
@@ -122,6 +200,8 @@ class SendQueue(queue.JoinableQueue):
     limit = 16 * 1024 * 1024
     on_overflow = None  # callable(queue), set by install()
     transport = None  # the WholeSendSocket under a WebSocket client
+    writer = None  # the WebSocketWSGI whose batch to flush before waiting
+    getter = None  # the greenlet that last waited for packets: Engine.IO's writer
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,11 +220,21 @@ class SendQueue(queue.JoinableQueue):
         super().put(item, block, timeout)
 
     def get(self, block=True, timeout=None):
+        if block:  # Socket.poll starts a batch: the previous one goes out first
+            self.getter = gevent.getcurrent()
+            if self.writer is not None:
+                self._flush()
         item = super().get(block, timeout)
         if item is not None:
             self.bytes -= packet_bytes(item)
             self._drained.set()
         return item
+
+    def _flush(self) -> None:
+        try:
+            self.writer.flush()
+        except OSError:
+            pass  # the transport is cut: the reader sees end of file and Engine.IO ends the session
 
     def wait_room(self, below: int, timeout: float) -> bool:
         """Wait until the queue holds at most `below` bytes; False on timeout or overflow."""

@@ -1,13 +1,15 @@
 // A stock socket.io-client viewer (node_modules, as npm installs it) for tests/test_hostile.py, without
 // WebSocket compression (which hid cut frames: deflated frames stayed small enough):
-// node tests/node_viewer.mjs <url> <job id>; prints {"lines", "unique", "first", "last", "state"} as JSON.
+// node tests/node_viewer.mjs <url> <job id> [defaults]; prints {"lines", "unique", "first", "last", "state"} as
+// JSON. "defaults": the client's own options (long-polling first, then the upgrade; permessage-deflate offered).
 import { io } from 'socket.io-client';
 
-const [url, job] = process.argv.slice(2);
+const [url, job, mode] = process.argv.slice(2);
 const seen = new Set();
 let lines = 0;
 let done = false;
-const socket = io(`${url}/tail`, { transports: ['websocket'], reconnection: false, perMessageDeflate: false });
+const options = mode === 'defaults' ? {} : { transports: ['websocket'], perMessageDeflate: false };
+const socket = io(`${url}/tail`, { ...options, reconnection: false });
 const finish = (state, code = 0) => {
   if (done) return; // close() below fires 'disconnect'
   done = true;

@@ -57,14 +57,16 @@ def proxy(stack):
     link.close()
 
 
-def stock_python_client(url: str, job_id: str, timeout: float, auth: dict | None = None) -> set[int]:
-    """A plain python-socketio client (handlers in threads, order not kept): the seqs it received."""
+def stock_python_client(url: str, job_id: str, timeout: float, auth: dict | None = None,
+                        transports: list[str] | None = ("websocket",)) -> set[int]:
+    """A plain python-socketio client (handlers in threads, order not kept): the seqs it received.
+    transports None: the client's default, long-polling first and then the upgrade."""
     seqs: set[int] = set()
     done = threading.Event()
     client = socketio.Client(reconnection=False)
     client.on("lines", lambda m: seqs.update(range(m["seq"], m["seq"] + len(m["lines"]))), namespace=NS)
     client.on("job", lambda job: done.set(), namespace=NS)
-    client.connect(url, namespaces=[NS], transports=["websocket"], wait_timeout=10, auth=auth)
+    client.connect(url, namespaces=[NS], transports=transports and list(transports), wait_timeout=10, auth=auth)
     try:
         ack = client.call("subscribe", {"job": job_id, "after": 0}, namespace=NS, timeout=10)
         assert ack["ok"], ack
@@ -79,6 +81,15 @@ def stock_python_client(url: str, job_id: str, timeout: float, auth: dict | None
 def test_stock_python_client_through_a_slow_link_gets_a_100k_line_backlog(stack, big_backlog, proxy):
     seqs = stock_python_client(proxy.url, big_backlog, timeout=60)
     assert seqs == set(range(1, BIG_LINES + 1)), f"{len(seqs)} of {BIG_LINES} lines"
+
+
+def test_stock_clients_with_their_default_options_get_a_100k_line_backlog(stack, big_backlog):
+    """Directly, at full speed: long-polling, then the upgrade to a WebSocket while lines flow, with the
+    server batching frames; node offers permessage-deflate (the server declines it)."""
+    seqs = stock_python_client(stack.url, big_backlog, timeout=60, transports=None)
+    assert seqs == set(range(1, BIG_LINES + 1)), f"{len(seqs)} of {BIG_LINES} lines"
+    report = node_client(stack.url, big_backlog, "defaults")
+    assert report == {"lines": BIG_LINES, "unique": BIG_LINES, "first": 1, "last": BIG_LINES, "state": "succeeded"}
 
 
 def test_viewer_through_a_slow_link_gets_every_big_line_whole(stack, wide_job, proxy):
@@ -247,11 +258,11 @@ def test_malformed_packets_never_get_an_http_answer_inside_the_websocket(stack):
     assert requests.get(f"{stack.url}/healthz", timeout=5).ok
 
 
-def node_client(url: str, job_id: str) -> dict:
+def node_client(url: str, job_id: str, *mode: str) -> dict:
     """Run tests/node_viewer.mjs (socket.io-client from node_modules): its report."""
     node = shutil.which("node")
     assert node, "node is needed (./dev.sh installs nodejs)"
-    result = subprocess.run([node, str(ROOT / "tests" / "node_viewer.mjs"), url, job_id], cwd=ROOT,
+    result = subprocess.run([node, str(ROOT / "tests" / "node_viewer.mjs"), url, job_id, *mode], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -1,16 +1,21 @@
-"""The transport shim in-process: whole sends on a socketpair, and the bounded send queue."""
+"""The transport shim: whole sends on a socketpair, the bounded send queue, batched frames, and (against the
+real server) no permessage-deflate."""
 
 from __future__ import annotations
 
+import base64
+import os
 import socket
+from urllib.parse import urlsplit
 
 import gevent
 import pytest
 from engineio import packet
 from gevent import socket as gsocket
+from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from tailapp import protocol as p
-from tailapp.transport import SendQueue, StalledSend, WholeSendSocket
+from tailapp.transport import SendQueue, StalledSend, WebSocketWSGI, WholeSendSocket, text_frame
 
 
 @pytest.fixture
@@ -95,3 +100,79 @@ def test_split_lines_bounds_packets_in_bytes_and_keeps_every_line():
     assert [t for pk in packets for t in pk["times"]] == list(range(5))
     assert all(p.text_bytes(pk["lines"]) <= 1_000 or len(pk["lines"]) == 1 for pk in packets)
     assert list(p.split_lines(payload, max_bytes=10_000)) == [payload]
+
+
+class CountingSocket:
+    """A socket that counts the send calls made on it."""
+
+    def __init__(self, sock):
+        self.sock, self.sends = sock, 0
+
+    def send(self, data):
+        self.sends += 1
+        return self.sock.send(data)
+
+
+class OpenWebSocket:
+    """The part of simple-websocket's Server that WebSocketWSGI.send reads."""
+
+    connected = True
+
+    def __init__(self, sock):
+        self.sock = sock
+
+
+def test_the_frames_of_one_batch_go_out_in_one_send(pair):
+    writer, reader = pair
+    counting = CountingSocket(writer)
+    q = SendQueue()
+    wsgi = WebSocketWSGI(None, None)
+    wsgi.ws, wsgi._pending, wsgi._pending_bytes, wsgi.queue = OpenWebSocket(WholeSendSocket(counting, 5)), [], 0, q
+    q.writer = wsgi
+    messages = ["4" + "x" * n for n in (10, 200, 70_000)]
+
+    def engineio_writer():  # what Socket.poll and the writer greenlet do with two batches
+        for sent_before, batch in enumerate((messages[:2], messages[2:])):
+            for m in batch:
+                q.put(packet.Packet(packet.MESSAGE, data=m[1:]))
+            taken = [q.get(timeout=1)] + [q.get(block=False) for _ in batch[1:]]
+            assert counting.sends == sent_before  # a batch goes out when the next poll starts
+            for pkt in taken:
+                wsgi.send(pkt.encode())
+        with pytest.raises(gevent.queue.Empty):
+            q.get(timeout=0.01)  # the next poll: the batch goes out before waiting
+
+    gevent.spawn(engineio_writer).get(timeout=5)
+    assert counting.sends == 2
+    client = FrameProtocol(client=True, extensions=[])
+    received = b""
+    while len(received) < sum(len(text_frame(m)) for m in messages):
+        received += reader.recv(1 << 20)
+    client.receive_bytes(received)
+    frames = list(client.received_frames())
+    assert [(f.opcode, f.payload) for f in frames] == [(Opcode.TEXT, m) for m in messages]
+
+
+def test_a_room_message_is_framed_once():
+    message = "42/tail," + "x" * 100
+    assert text_frame(message) is text_frame(message)
+    assert text_frame(message[:50]) != text_frame(message)
+
+
+def test_the_server_declines_permessage_deflate(stack):
+    """Every browser and node client offers it; compressing each frame per viewer cost most of the server's
+    CPU under fan-out (BENCHMARKS.md, "User's path")."""
+    parts = urlsplit(stack.url)
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+               f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+               "Sec-WebSocket-Version: 13\r\n"
+               "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(request.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(4096)
+    head = answer.split(b"\r\n\r\n")[0].decode().lower()
+    assert head.startswith("http/1.1 101")
+    assert "sec-websocket-extensions" not in head
