@@ -158,6 +158,23 @@ def test_finished_section_collapses_and_expands(stack, page, finished_job):
     expect(header).not_to_have_class(re.compile(r"\bcollapsed\b"))
 
 
+def test_section_headers_toggle_from_the_keyboard(stack, page, finished_job):
+    open_job(page, stack, finished_job)
+    wait_lines(page, 60)
+    page.evaluate("tailapp.view.scrollToRow(0, 'start')")
+    header = row(page, 2)
+    title = header.locator(".title")
+    expect(title).to_have_attribute("aria-expanded", "false")
+    title.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator('.log .row[data-i="3"]')).to_contain_text("Collecting flask")
+    expect(header.locator(".title")).to_have_attribute("aria-expanded", "true")
+    expect(header.locator(".title")).to_be_focused()  # the rebuilt row takes the focus back
+    page.keyboard.press(" ")
+    expect(page.locator('.log .row[data-i="3"]')).to_have_count(0)
+    expect(header).to_have_class(re.compile(r"\bcollapsed\b"))
+
+
 def test_permalink_highlights_line(stack, page, finished_job):
     open_job(page, stack, finished_job, "#L12")
     wait_lines(page, 60)

@@ -60,6 +60,7 @@ export class LogView {
       if (['ArrowUp', 'PageUp', 'Home'].includes(e.key)) this.stopFollow();
     });
     this.spacer.addEventListener('click', (e) => this.onClick(e));
+    this.spacer.addEventListener('keydown', (e) => this.onSectionKey(e));
     window.addEventListener('resize', () => { if (this.layout.wrap) this.setWrap(true); this.request(); });
   }
 
@@ -114,6 +115,10 @@ export class LogView {
     }
     for (const [i, el] of this.els) if (!wanted.has(i)) { el.remove(); this.els.delete(i); }
     if (added.length) this.insertRows(html, added);
+    if (this.refocus !== undefined && this.els.has(this.refocus)) {
+      this.els.get(this.refocus).querySelector('.title')?.focus({ preventScroll: true });
+      this.refocus = undefined;
+    }
     this.updateRunningMeta();
   }
 
@@ -144,7 +149,8 @@ export class LogView {
     let body;
     if (head) {
       cls += ` sec-head${head.collapsed ? ' collapsed' : ''}${head.end === -1 ? ' running' : ''}`;
-      body = `<span class="chev" aria-hidden="true"></span><span class="title">${escapeHtml(head.title)}</span> <span class="meta">${this.metaText(head)}</span>`;
+      const open = head.collapsed ? 'false' : 'true';
+      body = `<span class="chev" aria-hidden="true"></span><span class="title" role="button" tabindex="0" aria-expanded="${open}">${escapeHtml(head.title)}</span> <span class="meta">${this.metaText(head)}</span>`;
     } else {
       const progress = progressOf(this.store.plain(i));
       body = progress ? progressHtml(progress) : this.store.html(i);
@@ -186,6 +192,18 @@ export class LogView {
       this.sections.setCollapsed(s, !s.collapsed);
       this.request();
     }
+  }
+
+  /** Enter or Space on a section header's title opens or closes it, and keeps the focus on that title. */
+  onSectionKey(e) {
+    if ((e.key !== 'Enter' && e.key !== ' ') || !e.target.classList.contains('title')) return;
+    const i = Number(e.target.closest('.row').dataset.i);
+    const s = this.sections.headerAt(i);
+    if (!s) return;
+    e.preventDefault();
+    this.sections.setCollapsed(s, !s.collapsed);
+    this.refocus = i;  // the row is rebuilt by the next frame
+    this.request();
   }
 
   onScroll() {
