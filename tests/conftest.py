@@ -162,6 +162,18 @@ def stop_process(process: subprocess.Popen | None) -> None:
         process.wait()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test on the stack shows the end of each process's log (CI keeps only the test output)."""
+    report = yield
+    running = item.funcargs.get("stack") if report.failed and hasattr(item, "funcargs") else None
+    if isinstance(running, Stack):
+        for path in sorted(running.tmp.glob("*.log")):
+            tail = path.read_text(errors="replace").splitlines()[-40:]
+            report.sections.append((f"end of {path.name}", "\n".join(tail)))
+    return report
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
     """Redis, a worker and a server, shared by the whole session; the worker is ready when yielded."""

@@ -110,7 +110,14 @@ class Viewer:
 
     def wait_done(self, timeout: float = 60) -> None:
         if not self.done.wait(timeout):
-            raise TimeoutError(f"no terminal job event; last seq {self.last}")
+            raise TimeoutError(f"no terminal job event; last seq {self.last}; {self.state()}")
+
+    def state(self) -> str:
+        """What a failed wait needs to say: is the client still connected, on which transport, what came."""
+        client = self.client
+        transport = client.transport() if client.connected else "-"
+        return (f"connected={client.connected} transport={transport} sid={client.get_sid(NS)} "
+                f"events={len(self.events)} last events={self.events[-3:]} resyncs={self.resyncs}")
 
     def wait_for(self, seq: int, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
