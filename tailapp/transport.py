@@ -11,6 +11,8 @@ driver's `websocket` and `queue` factories (`install()` swaps them on our Engine
 - Engine.IO queues packets per client without a bound: a client that stops reading held every packet
   its room got. `SendQueue` counts the bytes it holds; past `limit` it drops them and closes the client
   (the browser reconnects and resumes from its last seq, see docs/PROTOCOL.md).
+- A long-polling answer carries every packet queued, but a stock python-socketio client gives up on
+  more than 16: `SendQueue` hands a poll at most `POLL_PACKETS`, the rest goes with the next.
 
 And what each delivered message costs the server (bench/userpath.py, BENCHMARKS.md "User's path"):
 
@@ -42,6 +44,9 @@ from wsproto.frame_protocol import FrameProtocol
 log = logging.getLogger(__name__)
 UPGRADED = "tailapp.upgraded"  # the WSGI environ key of an UpgradeMark
 FLUSH_BYTES = 256 * 1024  # a batch bigger than this goes out at once: the client starts reading sooner
+# python-engineio's client (engineio.payload.Payload.max_decode_packets) drops a connection whose poll
+# answer holds more packets than this; browsers and node take any number.
+POLL_PACKETS = 16
 
 
 class UpgradeMark:
@@ -207,6 +212,7 @@ class SendQueue(queue.JoinableQueue):
         super().__init__(*args, **kwargs)
         self.bytes = 0
         self.overflowed = False
+        self.batch = 0  # packets taken since the last blocking get (one Socket.poll)
         self._drained = gevent.event.Event()
 
     def put(self, item, block=True, timeout=None):
@@ -222,9 +228,13 @@ class SendQueue(queue.JoinableQueue):
     def get(self, block=True, timeout=None):
         if block:  # Socket.poll starts a batch: the previous one goes out first
             self.getter = gevent.getcurrent()
+            self.batch = 0
             if self.writer is not None:
                 self._flush()
+        elif self.writer is None and self.batch >= POLL_PACKETS:  # a long-polling answer is full
+            raise queue.Empty
         item = super().get(block, timeout)
+        self.batch += 1
         if item is not None:
             self.bytes -= packet_bytes(item)
             self._drained.set()

@@ -21,7 +21,7 @@ import requests
 import socketio
 
 from tailapp.api import MAX_LOG_PAGE_BYTES
-from tests.conftest import ROOT, stop_process
+from tests.conftest import ROOT, TERMINAL, stop_process
 from tests.hostile import RawSocketIO, ThrottledProxy, process_rss
 
 NS = "/tail"
@@ -65,7 +65,7 @@ def stock_python_client(url: str, job_id: str, timeout: float, auth: dict | None
     done = threading.Event()
     client = socketio.Client(reconnection=False)
     client.on("lines", lambda m: seqs.update(range(m["seq"], m["seq"] + len(m["lines"]))), namespace=NS)
-    client.on("job", lambda job: done.set(), namespace=NS)
+    client.on("job", lambda job: job["state"] in TERMINAL and done.set(), namespace=NS)
     client.connect(url, namespaces=[NS], transports=transports and list(transports), wait_timeout=10, auth=auth)
     try:
         ack = client.call("subscribe", {"job": job_id, "after": 0}, namespace=NS, timeout=10)
@@ -90,6 +90,21 @@ def test_stock_clients_with_their_default_options_get_a_100k_line_backlog(stack,
     assert seqs == set(range(1, BIG_LINES + 1)), f"{len(seqs)} of {BIG_LINES} lines"
     report = node_client(stack.url, big_backlog, "defaults")
     assert report == {"lines": BIG_LINES, "unique": BIG_LINES, "first": 1, "last": BIG_LINES, "state": "succeeded"}
+
+
+def test_stock_python_client_on_long_polling_gets_every_line_of_a_running_job(stack, big_backlog):
+    """python-engineio's client gives up on a poll answer of more than 16 packets ("Unexpected packet
+    from server"). A job writing in many small batches fills the queue past that while a poll travels
+    a slow link (first seen behind nginx under load); a big backlog is sent paced, so it does not."""
+    link = ThrottledProxy(stack.url, bytes_per_second=2_000_000, latency=0.15)
+    try:
+        running = stack.start_job(lines=3_000, interval=0.001)
+        seqs = stock_python_client(link.url, running, timeout=90, transports=["polling"])
+        assert seqs == set(range(1, 3_001)), f"{len(seqs)} of 3000 lines"
+        seqs = stock_python_client(stack.url, big_backlog, timeout=90, transports=["polling"])
+        assert seqs == set(range(1, BIG_LINES + 1)), f"{len(seqs)} of {BIG_LINES} lines"
+    finally:
+        link.close()
 
 
 def test_viewer_through_a_slow_link_gets_every_big_line_whole(stack, wide_job, proxy):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -11,6 +12,19 @@ import socketio
 from tailapp.client import in_order
 
 NS = "/tail"
+
+
+class TransportLog(logging.Logger):
+    """python-engineio's log of one client, keeping why its transport gave up (requests that failed)."""
+
+    def __init__(self):
+        super().__init__("tests.viewer.engineio", logging.INFO)
+        self.failures: list[str] = []
+
+    def handle(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.levelno >= logging.WARNING or "failed" in message or "aborting" in message:
+            self.failures.append(message[:300])
 
 
 class Viewer:
@@ -66,7 +80,9 @@ class Viewer:
         if not self.ssl_verify:  # a session of its own: REQUESTS_CA_BUNDLE would override verify=False
             options["http_session"] = session = self._session = requests.Session()
             session.trust_env, session.verify = False, False
-        client = in_order(socketio.Client(reconnection=False, ssl_verify=self.ssl_verify, **options))
+        self.transport_log = TransportLog()
+        client = in_order(socketio.Client(reconnection=False, ssl_verify=self.ssl_verify,
+                                          engineio_logger=self.transport_log, **options))
         for event, handler in (("lines", self._on_lines), ("job", self._on_job), ("resync", self._on_resync)):
             client.on(event, self._only_current(client, handler), namespace=NS)
         return client
@@ -116,8 +132,10 @@ class Viewer:
         """What a failed wait needs to say: is the client still connected, on which transport, what came."""
         client = self.client
         transport = client.transport() if client.connected else "-"
-        return (f"connected={client.connected} transport={transport} sid={client.get_sid(NS)} "
-                f"events={len(self.events)} last events={self.events[-3:]} resyncs={self.resyncs}")
+        return (f"transports={self.transports} connected={client.connected} transport={transport} "
+                f"sid={client.get_sid(NS)} "
+                f"events={len(self.events)} last events={self.events[-3:]} resyncs={self.resyncs} "
+                f"transport failures={self.transport_log.failures[-3:]}")
 
     def wait_for(self, seq: int, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
