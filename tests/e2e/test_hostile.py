@@ -281,7 +281,7 @@ CHROMIUM = "/usr/bin/chromium"
 def test_chromium_through_a_slow_link_shows_a_job_of_big_lines_completely(stack, wide_job):
     from playwright.sync_api import sync_playwright
 
-    from tests.test_viewer import CHROMIUM_ARGS
+    from tests.e2e.test_viewer import CHROMIUM_ARGS
 
     link = ThrottledProxy(stack.url, bytes_per_second=1_000_000, latency=0.05)
     try:

@@ -16,9 +16,9 @@ from werkzeug.security import generate_password_hash
 from tailapp.config import ConfigError
 from tailapp.users import load_accounts
 from tests.conftest import ROOT, stop_process
-from tests.test_auth import sign_in
-from tests.test_cli import TAILAPP
-from tests.test_viewer import browser  # noqa: F401 - the module's Chromium, shared with the viewer tests
+from tests.e2e.test_auth import sign_in
+from tests.e2e.test_cli import TAILAPP
+from tests.e2e.test_viewer import browser  # noqa: F401 - the module's Chromium, shared with the viewer tests
 from tests.viewer import NS
 
 SHARED = "shared-admin-token-5120"

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from tailapp.embedded import free_port
+from tests.e2e.test_terminal import fixture_text
 from tests.oracle import oracle_rows, visible_rows
-from tests.test_terminal import fixture_text
 
 TAILAPP = str(Path(sys.executable).parent / "tailapp")
 

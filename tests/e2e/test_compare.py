@@ -7,7 +7,7 @@ import requests
 from playwright.sync_api import expect
 
 from tailapp import compare
-from tests.test_viewer import browser, page  # noqa: F401 - fixtures
+from tests.e2e.test_viewer import browser, page  # noqa: F401 - fixtures
 
 NORMALISE = compare.normaliser(None)
 

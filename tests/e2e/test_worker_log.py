@@ -6,7 +6,7 @@ import re
 
 import requests
 
-from tests.test_tasks import log_lines
+from tests.e2e.test_tasks import log_lines
 
 
 def worker_lines(stack, job_id: str) -> list[str]:

@@ -89,7 +89,7 @@ def test_plain_output_writes_a_row_once_it_settled_and_the_rest_on_close():
     assert out.getvalue() == b"head\n100%\na\nb\nc\n"
 
 
-FIXTURES = Path(__file__).parent / "fixtures" / "terminal"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "terminal"
 FIXTURE_NAMES = sorted(p.stem for p in FIXTURES.glob("*.raw"))
 
 
@@ -121,6 +121,6 @@ BEYOND_PYTE = ["中文ab\rX\n", "a中b\x1b[2G\x1b[1@x\n", "x\x1b7y\x1b7\n\x1b8z\
 def test_browser_model_renders_as_the_python_model():
     logs = [*BEYOND_PYTE, *(log for log, _ in CASES.values()), stress_log(400, 99)]
     out = subprocess.run(["node", "--import", "./tests/js/register.mjs", "tests/js/rows.mjs"], check=True,
-                         input=json.dumps(logs).encode(), capture_output=True, cwd=Path(__file__).parent.parent)
+                         input=json.dumps(logs).encode(), capture_output=True, cwd=Path(__file__).parents[2])
     for log, rows in zip(logs, json.loads(out.stdout), strict=True):
         assert rows == render(log.split("\n")[:-1]), repr(log)

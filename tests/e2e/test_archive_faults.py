@@ -20,7 +20,7 @@ from tailapp.app import create_app
 from tailapp.archive import Archive
 from tailapp.store import key
 from tests.conftest import stop_process
-from tests.test_tasks import log_lines
+from tests.e2e.test_tasks import log_lines
 
 FULL_AT = 256 * 1024  # bytes a file may grow to on the "full" disk
 

@@ -7,8 +7,8 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from tests import test_viewer
-from tests.test_viewer import open_job, wait_lines
+from tests.e2e import test_viewer
+from tests.e2e.test_viewer import open_job, wait_lines
 
 browser, page = test_viewer.browser, test_viewer.page  # the viewer tests' Chromium fixtures
 

@@ -8,7 +8,7 @@ import requests
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import stop_process
-from tests.test_viewer import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_viewer import CHROMIUM, CHROMIUM_ARGS
 
 EVIL = "evil.example"
 OWN = "tail.test"  # a name the operator configures in TAILAPP_ALLOWED_HOSTS

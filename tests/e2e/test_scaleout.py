@@ -8,7 +8,7 @@ import requests
 
 from tailapp.app import create_app
 from tests.conftest import stop_process
-from tests.test_relay import assert_exactly
+from tests.e2e.test_relay import assert_exactly
 
 
 def test_viewers_split_over_two_servers_all_get_every_line_once(stack):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "deploy" / "systemd"
 UNIT_NAMES = ["tailapp-server.service", "tailapp-worker.service"]
 VENV_BIN = "/opt/tailapp/.venv/bin/"

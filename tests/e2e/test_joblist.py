@@ -10,8 +10,8 @@ import requests
 from playwright.sync_api import expect
 
 from tailapp.store import key
-from tests import test_viewer
-from tests.test_cli import cli
+from tests.e2e import test_viewer
+from tests.e2e.test_cli import cli
 
 browser, page = test_viewer.browser, test_viewer.page  # the viewer tests' Chromium fixtures
 

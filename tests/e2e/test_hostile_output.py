@@ -9,7 +9,7 @@ import requests
 from tailapp.app import create_app
 from tailapp.writer import LINE_OVERHEAD
 from tests.conftest import stop_process
-from tests.test_tasks import log_lines
+from tests.e2e.test_tasks import log_lines
 
 LIMIT = 200_000  # TAILAPP_MAX_LOG_BYTES of the worker below
 TAIL = 1_000

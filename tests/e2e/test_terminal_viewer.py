@@ -13,9 +13,9 @@ import requests
 from pyte.graphics import FG_BG_256
 
 from tests.conftest import ROOT
+from tests.e2e.test_terminal import FIXTURE_NAMES, FIXTURES, fixture_text
+from tests.e2e.test_viewer import browser, open_job, page  # noqa: F401 - fixtures shared with the viewer tests
 from tests.oracle import oracle_rows, screen_for, visible_rows
-from tests.test_terminal import FIXTURE_NAMES, FIXTURES, fixture_text
-from tests.test_viewer import browser, open_job, page  # noqa: F401 - fixtures shared with the viewer tests
 
 # Every row the viewer draws, read from the DOM: the pane is virtualised, so scroll through it.
 VISIBLE_ROWS_JS = """async () => {

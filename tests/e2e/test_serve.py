@@ -16,7 +16,7 @@ import socketio
 
 from tailapp.embedded import free_port
 from tests.conftest import ROOT, stop_process
-from tests.test_relay import assert_exactly
+from tests.e2e.test_relay import assert_exactly
 from tests.viewer import NS, in_order
 
 

@@ -13,7 +13,7 @@ import socketio
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT, stop_process
-from tests.test_viewer import browser  # noqa: F401 - the module's Chromium, shared with the viewer tests
+from tests.e2e.test_viewer import browser  # noqa: F401 - the module's Chromium, shared with the viewer tests
 from tests.viewer import NS
 
 TOKEN = "rotating-test-token-0451"

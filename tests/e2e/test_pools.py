@@ -14,7 +14,7 @@ import requests
 
 from tailapp.app import create_app
 from tests.conftest import stop_process
-from tests.test_tasks import log_lines
+from tests.e2e.test_tasks import log_lines
 
 
 @pytest.mark.parametrize("pool", ["threads", "gevent"])

@@ -8,9 +8,9 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests import test_viewer
 from tests.conftest import ROOT, stop_process
-from tests.test_viewer import open_job, wait_lines
+from tests.e2e import test_viewer
+from tests.e2e.test_viewer import open_job, wait_lines
 
 browser = test_viewer.browser  # the viewer tests' Chromium
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

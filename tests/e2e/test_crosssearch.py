@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 from tailapp import crosssearch
 from tailapp.archive import Archive
 from tailapp.store import Store, key
-from tests import test_viewer
-from tests.test_viewer import wait_lines
+from tests.e2e import test_viewer
+from tests.e2e.test_viewer import wait_lines
 
 browser, page = test_viewer.browser, test_viewer.page  # the viewer tests' Chromium fixtures
 

@@ -12,7 +12,7 @@ import redis
 from tailapp import jobs
 from tailapp.store import Store
 from tailapp.writer import LogWriter
-from tests.test_viewer import browser, open_job, page, row, wait_lines  # fixtures and helpers
+from tests.e2e.test_viewer import browser, open_job, page, row, wait_lines  # fixtures and helpers
 
 __all__ = ["browser", "page"]
 

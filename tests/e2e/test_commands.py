@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tailapp.commands import CommandsError, load
-from tests.test_tasks import log_lines
+from tests.e2e.test_tasks import log_lines
 
 HOSTILE = """$(touch {marker}) `touch {marker}`; touch {marker} && echo "x' | cat > {marker} * ~ $HOME\\"""
 
