@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 from flask import Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from tailapp import sessions
+from tailapp import runtime, sessions, sockets
 from tailapp.config import ConfigError
 from tailapp.throttle import Throttle, Throttled
 from tailapp.users import LOCAL_USER, ROLES, TOKEN_USER, User, check_token_strength, load_accounts, token_user, verify
@@ -99,7 +99,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 def init_auth(app: Flask) -> None:
     """Check the auth settings (raises ConfigError) and guard every request."""
-    state = AuthState(app.config, app.extensions["tailapp"].store.redis)
+    state = AuthState(app.config, runtime.get(app).store.redis)
     app.extensions["tailapp-auth"] = state
     app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
                       PERMANENT_SESSION_LIFETIME=timedelta(days=app.config["SESSION_DAYS"]))
@@ -288,12 +288,10 @@ def login():
 @bp.post("/logout")
 def logout():
     """End this session on every server: its record goes, its Socket.IO connections are closed."""
-    from tailapp.events import close_session  # events imports this module
-
     session_id = session.pop("sid", None)
     if isinstance(session_id, str):
         sessions.end(_state().redis, session_id)
-        close_session(session_id)
+        sockets.close_session(session_id)
     return redirect(url_for("auth.login"), 303)
 
 

@@ -15,7 +15,7 @@ import time
 import redis
 from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready, worker_shutdown
 
-from tailapp import logs
+from tailapp import logs, runtime
 from tailapp.store import key
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def _loop(client: redis.Redis, name: str) -> None:
 
 
 def _store_client(sender) -> redis.Redis:
-    return sender.app.flask_app.extensions["tailapp"].store.redis
+    return runtime.get(sender.app.flask_app).store.redis
 
 
 @worker_ready.connect

@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import gevent
 import gevent.event
@@ -22,6 +23,9 @@ from tailapp import jobs
 from tailapp import protocol as p
 from tailapp.outbox import Outbox
 from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
+
+if TYPE_CHECKING:
+    from tailapp.metrics import Metrics
 
 log = logging.getLogger(__name__)
 MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
@@ -49,7 +53,7 @@ class Relay:
     """Reads every job channel once and emits to the rooms; runs subscription handshakes."""
 
     def __init__(self, server, store: Store, pubsub_client: redis.Redis, *, replay_chunk: int = 5000,
-                 ignore_queue: bool = False, max_subscriptions: int = 50):
+                 ignore_queue: bool = False, max_subscriptions: int = 50, metrics: Metrics | None = None):
         self.server = server  # the python-socketio Server
         self.store = store
         self.pubsub_client = pubsub_client
@@ -60,7 +64,7 @@ class Relay:
         self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
         self.connected = False
         self.changed_at = time.monotonic()  # when `connected` last changed (from False: since the start)
-        self.metrics = None  # tailapp.metrics.Metrics, when the app has them
+        self.metrics = metrics
         self.outbox = Outbox(server, self.emit_options)
         self._greenlet = None
 
