@@ -149,7 +149,7 @@ def _store(env: dict):
     try:
         settings = runtime.load_settings({"REDIS_URL": env["TAILAPP_REDIS_URL"], "DATA_DIR": env["TAILAPP_DATA_DIR"]})
         store = runtime.build_store(settings)
-        store.redis.ping()
+        store.ping()
         return store
     except (KeyError, ConfigError, redis.RedisError) as exc:
         click.echo(f"running jobs not cancelled: {exc}", err=True)

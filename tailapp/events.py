@@ -11,10 +11,11 @@ from flask import g, request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from tailapp import protocol as p
-from tailapp import runtime, sessions, sockets, transport
+from tailapp import runtime, sockets, transport
 from tailapp.auth import identify, local_only_refusal
 from tailapp.ratelimit import RateLimit
 from tailapp.store import unavailable_message
+from tailapp.store.sessions import Sessions
 from tailapp.throttle import Throttled
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def _identity_refusal(auth) -> str | None:
 def _signed_out() -> bool:
     """True (and the connection is closed) when this connection's sign-in session has ended."""
     session_id = sockets.session_of(request.sid)
-    if session_id is None or sessions.get(runtime.get().store.redis, session_id):
+    if session_id is None or runtime.get().store.sessions.get(session_id):
         return False
     sockets.disconnect(request.sid)
     return True
@@ -122,11 +123,10 @@ def on_error(exc):
 
 def _start_sweeper() -> None:
     if not _sweeper:
-        redis_client = runtime.get().store.redis
-        _sweeper.append(socketio.start_background_task(_sweep, redis_client))
+        _sweeper.append(socketio.start_background_task(_sweep, runtime.get().store.sessions))
 
 
-def _sweep(redis_client) -> None:
+def _sweep(records: Sessions) -> None:
     """Close connections whose sign-in session ended (logged out on another server, token rotated)."""
     while True:
         socketio.sleep(SWEEP_SECONDS)
@@ -134,7 +134,7 @@ def _sweep(redis_client) -> None:
             owned = sockets.owned_connections()
             if not owned:
                 continue
-            for (sid, _), alive in zip(owned, sessions.alive(redis_client, [s for _, s in owned]), strict=True):
+            for (sid, _), alive in zip(owned, records.alive([s for _, s in owned]), strict=True):
                 if not alive:
                     sockets.disconnect(sid)
         except Exception:  # Redis away for a moment: try again next round

@@ -9,9 +9,9 @@ from flask import Flask, Response, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from tailapp import liveness, runtime
 from tailapp import protocol as p
-from tailapp.store import Store, key
+from tailapp import runtime
+from tailapp.store import Store
 
 JOB_SAMPLE = 1000  # jobs by state are counted among the newest this many (plus every running job)
 
@@ -66,11 +66,7 @@ class JobStates:
                                    f"{JOB_SAMPLE})", labels=["state"])
         counts = dict.fromkeys(p.STATES, 0)
         ids = self.store.recent_job_ids(JOB_SAMPLE)
-        with self.store.redis.pipeline(transaction=False) as pipe:
-            for job_id in ids:
-                pipe.hget(key.job(job_id), "state")
-            pipe.scard(key.running)
-            *states, running = pipe.execute()
+        states, running = self.store.states_of(ids), self.store.running_count()
         for state in states:
             if state in counts:
                 counts[state] += 1
@@ -95,8 +91,8 @@ def healthz() -> tuple[Response, int]:
     relay = shared.relay
     body = {"redis": "ok", "workers": 0, "relay": "connected" if relay.connected else "reconnecting"}
     try:
-        shared.store.redis.ping()
-        body["workers"] = liveness.live_workers(shared.store.redis)
+        shared.store.ping()
+        body["workers"] = shared.store.live_workers()
     except redis.BusyLoadingError:
         body["redis"] = "loading"
     except redis.RedisError as exc:
