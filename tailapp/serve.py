@@ -15,7 +15,7 @@ import socket
 import gevent
 from gevent import pywsgi
 
-from tailapp import events, logs, runtime, transport, watchdog
+from tailapp import logs, runtime, socket_handlers, transport, watchdog
 from tailapp.app import ConfigError, create_app
 from tailapp.auth import check_bind
 from tailapp.sockets import socketio
@@ -71,7 +71,7 @@ def start(app):
     shared.store.warm()
     shared.relay.start()
     watchdog.start(shared.store, shared.settings)
-    gevent.spawn(events.close_unjoined_connections)
+    gevent.spawn(socket_handlers.close_unjoined_connections)
     return shared
 
 
