@@ -122,12 +122,12 @@ class NoDelayHandler(pywsgi.WSGIHandler):
         self.close_connection = True
 
 
-def _stop(runtime) -> None:
+def _stop(shared: runtime.Runtime) -> None:
     """Clean shutdown: stop the relay, close every viewer's transport (their clients reconnect, to another
     server or to this one restarted, and resume by seq), then stop serving."""
     viewers = len(socketio.server.eio.sockets)
     log.info("SIGTERM: closing %d connections, stopping", viewers)
-    runtime.relay.stop()
+    shared.relay.stop()
     with gevent.Timeout(3, False):
         socketio.server.eio.disconnect()
     socketio.stop()
