@@ -14,6 +14,7 @@ import ctypes
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -22,7 +23,7 @@ from contextvars import ContextVar
 
 import redis
 
-from tailapp.store import Store, key
+from tailapp.store import Store
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10  # a job whose heartbeat is older than this is lost
@@ -95,7 +96,7 @@ class Supervisor:
             self._kill_groups()  # nothing the job started outlives it
 
     def beat(self) -> None:
-        self.store.redis.set(key.heartbeat(self.job_id), int(time.time() * 1000), ex=HEARTBEAT_SECONDS)
+        self.store.beat(self.job_id, HEARTBEAT_SECONDS)
 
     def _run(self) -> None:
         ticks = 0
@@ -104,7 +105,7 @@ class Supervisor:
             try:
                 if ticks % 8 == 0:
                     self.beat()
-                if not self.cancelled.is_set() and self.store.redis.exists(key.cancel(self.job_id)):
+                if not self.cancelled.is_set() and self.store.cancel_requested(self.job_id):
                     self._cancel()
             except redis.RedisError as exc:  # Redis away: the writer retries; keep watching
                 log.warning("supervisor of %s: %s", self.job_id, exc)
@@ -147,12 +148,24 @@ def _gevent_task():
     return current if monkey.is_module_patched("threading") and isinstance(current, gevent.Greenlet) else None
 
 
-def kill_group(pgid: int, grace: float = 1.0) -> None:
-    """SIGTERM a process group, then SIGKILL what is left after `grace` seconds."""
+def kill_group(pgid: int, grace: float = 1.0, leader: subprocess.Popen | None = None) -> None:
+    """SIGTERM a process group, wait up to `grace` seconds (for `leader` to exit when given, else for the
+    group to be gone), then SIGKILL whatever of the group is left; `leader` is reaped."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            os.killpg(pgid, 0)  # raises ProcessLookupError once the group is gone
-            time.sleep(0.05)
-        os.killpg(pgid, signal.SIGKILL)
+        if leader is None or leader.poll() is None:
+            os.killpg(pgid, signal.SIGTERM)
+            _wait_gone(pgid, grace, leader)
+        os.killpg(pgid, signal.SIGKILL)  # stragglers the leader left behind, or the leader itself
+    if leader is not None:
+        leader.wait()
+
+
+def _wait_gone(pgid: int, grace: float, leader: subprocess.Popen | None) -> None:
+    if leader is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            leader.wait(grace)
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        os.killpg(pgid, 0)  # raises ProcessLookupError once the group is gone
+        time.sleep(0.05)

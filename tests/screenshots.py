@@ -10,7 +10,7 @@ import requests
 from playwright.sync_api import sync_playwright
 
 from tests.conftest import ROOT, Stack, stop_process
-from tests.test_viewer import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_viewer import CHROMIUM, CHROMIUM_ARGS
 
 OUT = ROOT / "docs" / "img"
 TOKEN = "screenshot-token-8c1d5e"
