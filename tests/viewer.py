@@ -57,16 +57,27 @@ class Viewer:
     def disconnect(self) -> None:
         """Leave at once. websocket-client's close() waits up to 3 s for a close frame that gevent's
         server never answers, so the wait happens in a thread; the server sees the disconnect at once."""
-        if self.client.connected:
-            client, session = self.client, self._session
+        client, session = self.client, self._session
+        if not client.connected and session is None:
+            return
 
-            def close() -> None:
+        def close() -> None:
+            if client.connected:
                 client.disconnect()
-                if session is not None:
-                    session.close()  # else its TLS socket is left to the garbage collector (ResourceWarning)
+            if session is not None:  # also after a dropped connection: its TLS sockets are still open
+                session.close()  # else they are left to the garbage collector (ResourceWarning)
 
-            self._closer = threading.Thread(target=close, daemon=True)
-            self._closer.start()
+        self._session = None
+        self._closer = threading.Thread(target=close, daemon=True)
+        self._closer.start()
+
+    def close(self, timeout: float = 10) -> None:
+        """Disconnect and wait until the client's sockets are closed (TLS ones are otherwise left to the
+        garbage collector of a later test, whose run then fails on the ResourceWarning)."""
+        self.disconnect()
+        closer = getattr(self, "_closer", None)
+        if closer is not None:
+            closer.join(timeout)
 
     def reconnect(self) -> Viewer:
         """Disconnect, then connect again with a new client (a page reload or a network blip)."""

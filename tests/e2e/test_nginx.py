@@ -94,7 +94,7 @@ def test_shipped_nginx_site_proxies_websocket_polling_and_the_browser(stack, ngi
     for viewer in viewers:
         viewer.wait_done(60)
         assert_exactly(viewer, 3_000)
-        viewer.disconnect()
+        viewer.close()
     assert viewers[1].client.transport() == "polling"
 
 
