@@ -1,5 +1,6 @@
 // Bootstraps the live log page from #job-data: view, search, controls, and the Socket.IO feed.
 import { pageData } from './api.js';
+import { BULK_MIN_LINES, loadBacklog } from './backlog.js';
 import { openSocket, JobFeed } from './connection.js';
 import { FollowControl, JobActions, JobStatus, TimestampControl, ToolsMenu } from './controls.js';
 import { copyLogText } from './copy.js';
@@ -69,7 +70,10 @@ function start() {
     conn.textContent = shown === 'ended' ? 'finished' : shown;
   };
   onJob(job);
+  // A big log's backlog comes over HTTP in bulk; the live feed joins after its last line (exactly once).
+  const ready = job.lines >= BULK_MIN_LINES ? loadBacklog(job.id, 0, (lines, times) => view.append(lines, times)) : null;
   const feed = new JobFeed(openSocket(), job.id, {
+    ready,
     onLines: (lines, times) => view.append(lines, times),
     onJob: (j) => { onJob(j); onStatus(feed.status); },
     onStatus,
