@@ -75,7 +75,7 @@ class Store:
         elements = self.redis.lrange(job_keys(job_id).lines, after, after + count - 1)
         if not elements and self.archive is not None and not self.job_exists(job_id):
             texts, times = self.archive.read_lines(job_id, after, count)
-            return [encode_line(ms, text) for text, ms in zip(texts, times)]
+            return [encode_line(ms, text) for text, ms in zip(texts, times, strict=True)]
         return elements
 
     def all_elements(self, job_id: str, chunk: int = 10_000):

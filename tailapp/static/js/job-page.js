@@ -79,7 +79,8 @@ function start() {
     onStatus,
     onError: (message) => { conn.dataset.status = 'offline'; conn.textContent = message; },
   });
-  window.tailapp = { job, store, sections, view, search, errors, feed };  // for the console and the e2e tests
+  window.tailapp = { job, store, sections, view, search, errors, feed, bulk: null };
+  ready?.then((seq) => { window.tailapp.bulk = seq; });  // for the console and the e2e tests
 }
 
 start();
