@@ -160,6 +160,7 @@ export class ErrorMarks {
     if (!canvas) return;
     const sections = this.view.sections;
     if (canvas.hidden !== !this.n) canvas.hidden = !this.n;
+    if (!this.n) { this.drawnKey = ''; return; }  // hidden: nothing to draw, and no layout to force
     const key = `${this.n}/${sections.rowCount}/${sections.version}/${canvas.clientHeight}`;
     const now = performance.now();
     if (key === this.drawnKey) return;

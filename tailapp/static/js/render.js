@@ -7,6 +7,7 @@ import { RowLayout } from './layout.js';
 export const LINE_HEIGHT = 20;
 const MARGIN = 40;            // rows rendered above and below the visible ones
 const INGEST_BUDGET_MS = 24;  // per frame, keeps every task well under the long-task mark
+const BACKLOG_LINES = 20_000; // queued lines past which ingestion also runs between frames
 
 /** The scrolling log pane of one job. */
 export class LogView {
@@ -68,6 +69,21 @@ export class LogView {
   append(lines, times) {
     this.store.enqueue(lines, times);
     this.request();
+    if (this.store.pending > BACKLOG_LINES) this.pumpBetweenFrames();
+  }
+
+  /** A big backlog is also ingested in tasks between frames: pumping only in frames leaves the page idle
+   *  while it waits for the next one (a frame's slice plus drawing overruns the frame). */
+  pumpBetweenFrames() {
+    if (this.pumping) return;
+    this.pumping = true;
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      this.store.pump(INGEST_BUDGET_MS);
+      if (this.store.pending > BACKLOG_LINES) channel.port2.postMessage(0);
+      else { this.pumping = false; channel.port1.close(); }
+    };
+    channel.port2.postMessage(0);
   }
 
   /** Schedule one frame of work. */
