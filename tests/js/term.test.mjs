@@ -117,3 +117,10 @@ test('wide characters are boxed two cells wide, so columns line up in any font',
   assert.equal(t.html(0), '│ <span class="wide">日</span><span class="wide">本</span> │');
   assert.equal(t.html(1), '<span class="ansi-red-fg"><span class="wide">中</span></span>é<span class="wide">😀</span>');
 });
+
+test('a coloured line ending in a reset leaves the default style; one ending in a colour carries it on', () => {
+  const t = term('\x1b[1;31mbold red\x1b[32m green \x1b[0m', 'plain', '\x1b[33myellow \x1b[4m', 'still yellow', 'x\x1b[m', 'y');
+  assert.equal(t.html(1), 'plain');
+  assert.match(t.html(3), /^<span class="[^"]*ansi-yellow-fg[^"]*">still yellow<\/span>$/);
+  assert.equal(t.html(5), 'y');
+});

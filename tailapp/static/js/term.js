@@ -68,7 +68,9 @@ export class Terminal {
   colouredRow(line) {
     const from = this.style;
     let style = from;
-    for (const code of line.match(SGR)) style = this.sgrStep(style, code.slice(2, -1));
+    // A line that ends with a reset (most coloured build output) leaves the default style, whatever came before.
+    if (line.endsWith('\x1b[0m') || line.endsWith('\x1b[m')) style = 0;
+    else for (const code of line.match(SGR)) style = this.sgrStep(style, code.slice(2, -1));
     this.style = style;
     return { text: undefined, runs: null, src: line, from };  // one string kept per row, not two
   }
