@@ -5,11 +5,8 @@ import { api } from './protocol.js';
 /** Logs at least this long when the page opens load their backlog over HTTP. */
 export const BULK_MIN_LINES = 2000;
 
-/** Lines before the last newline of `text`, as texts and Unix ms times ("<ms> <text>" each). */
-export function parseLines(text, end) {
-  const texts = [];
-  const times = [];
-  let at = 0;
+/** Lines of `text` from `at` up to its last newline `end`, added to texts and times ("<ms> <text>" each). */
+export function parseLines(text, at, end, texts = [], times = []) {
   while (at < end) {
     const nl = text.indexOf('\n', at);
     let ms = 0;
@@ -32,15 +29,17 @@ export async function loadBacklog(jobId, after, onLines) {
     const res = await fetch(`${api.backlog(jobId)}?after=${after}`, { credentials: 'same-origin' });
     if (!res.ok || !res.body) return seq;
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let rest = '';
+    let rest = '';  // a line cut by the chunk's end
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      const text = rest + value;
-      const end = text.lastIndexOf('\n');
-      rest = end < 0 ? text : text.slice(end + 1);
-      if (end < 0) continue;
-      const [texts, times] = parseLines(text, end);
+      const first = value.indexOf('\n');
+      if (first < 0) { rest += value; continue; }
+      // Rows keep slices of the chunk itself: joining it to `rest` would copy every chunk once more.
+      const [texts, times] = parseLines(rest + value.slice(0, first + 1), 0, rest.length + first);
+      const end = value.lastIndexOf('\n');
+      parseLines(value, first + 1, end, texts, times);
+      rest = value.slice(end + 1);
       onLines(texts, times);
       seq += texts.length;
     }

@@ -69,7 +69,6 @@ export class LogView {
   append(lines, times) {
     this.store.enqueue(lines, times);
     this.request();
-    if (this.store.pending > BACKLOG_LINES) this.pumpBetweenFrames();
   }
 
   /** A big backlog is also ingested in tasks between frames: pumping only in frames leaves the page idle
@@ -97,6 +96,7 @@ export class LogView {
     this.frameQueued = false;
     if (this.store.pending) this.store.pump(INGEST_BUDGET_MS);
     if (this.store.pending) this.request();
+    if (this.store.pending > BACKLOG_LINES) this.pumpBetweenFrames();  // after this frame has drawn rows
     this.sizeSpacer();
     this.root.classList.toggle('empty', this.store.length === 0 && !this.store.pending);
     if (this.follow) this.scrollToRow(this.sections.rowCount - 1, 'end');
