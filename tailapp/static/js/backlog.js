@@ -33,13 +33,12 @@ export async function loadBacklog(jobId, after, onLines) {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      const first = value.indexOf('\n');
-      if (first < 0) { rest += value; continue; }
-      // Rows keep slices of the chunk itself: joining it to `rest` would copy every chunk once more.
-      const [texts, times] = parseLines(rest + value.slice(0, first + 1), 0, rest.length + first);
-      const end = value.lastIndexOf('\n');
-      parseLines(value, first + 1, end, texts, times);
-      rest = value.slice(end + 1);
+      // Rows keep slices of the joined text: a flat one-byte copy, which holds less than the decoder's chunk.
+      const text = rest + value;
+      const end = text.lastIndexOf('\n');
+      rest = end < 0 ? text : text.slice(end + 1);
+      if (end < 0) continue;
+      const [texts, times] = parseLines(text, 0, end);
       onLines(texts, times);
       seq += texts.length;
     }
