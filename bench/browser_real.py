@@ -75,7 +75,8 @@ RECEIVED = """(performance.getEntriesByType('resource').find((e) => e.name.inclu
 
 def open_big(browser, url: str, lines: int) -> dict:
     """First row and last row on screen after navigation, heap once loaded, then a search over all rows."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    # The probes (wait_for_function) poll by evaluating strings, which the page's CSP forbids.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page = context.new_page()
     page.add_init_script(LONGTASKS)
     started = time.monotonic()
