@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { paletteColor } from '../../tailapp/static/js/sgr.js';
-import { Terminal, cellWidth } from '../../tailapp/static/js/term.js';
+import { Terminal, cellCount, cellWidth } from '../../tailapp/static/js/term.js';
 
 function rows(log) {
   const t = new Terminal();
@@ -123,4 +123,11 @@ test('a coloured line ending in a reset leaves the default style; one ending in 
   assert.equal(t.html(1), 'plain');
   assert.match(t.html(3), /^<span class="[^"]*ansi-yellow-fg[^"]*">still yellow<\/span>$/);
   assert.equal(t.html(5), 'y');
+});
+
+test('a row is measured in cells: wide characters two, combining marks none', () => {
+  assert.equal(cellCount('plain text'), 10);
+  assert.equal(cellCount('\u6f22\u5b57ab'), 6);
+  assert.equal(cellCount('\u{1f680}!'), 3);
+  assert.equal(cellCount('e\u0301'), 1);
 });

@@ -25,6 +25,14 @@ export function cellWidth(cp) {
   return w;
 }
 
+/** Cells a row's text takes on screen: wide characters two, combining marks none. */
+export function cellCount(text) {
+  if (SIMPLE.test(text)) return text.length;
+  let n = 0;
+  for (const ch of text) n += cellWidth(ch.codePointAt(0));
+  return n;
+}
+
 /** Rows of a log as a terminal draws them. Feed raw lines with write(); read rows with text(), html(). */
 export class Terminal {
   constructor() {
