@@ -284,3 +284,16 @@ def test_a_running_log_past_its_limit_says_output_is_held_back(stack, page):
     held.wait_for(state="hidden")
     page.wait_for_function("tailapp.store.length > 51")
     assert "skipped" in page.evaluate("tailapp.store.plain(50)")
+
+
+def test_an_annotation_naming_a_file_shows_its_file_and_line(stack, page):
+    texts = ["compiling", "::error file=src/app.py,line=12,col=5::name 'x' is not defined",
+             "::warning file=setup.cfg::deprecated key", "::error::no file here", "done"]
+    job_id = write_job(stack, texts)
+    finish(stack, job_id, "failed", 1)
+    open_job(page, stack, job_id)
+    wait_lines(page, 5)
+    assert row(page, 2).locator(".annot-loc").inner_text() == "src/app.py:12:5"
+    assert row(page, 3).locator(".annot-loc").inner_text() == "setup.cfg"
+    assert row(page, 4).locator(".annot-loc").count() == 0 and row(page, 1).locator(".annot-loc").count() == 0
+    assert row(page, 2).locator(".txt").inner_text() == texts[1]  # the log text itself is unchanged

@@ -21,6 +21,7 @@ export class LogView {
     this.highlight = null;    // {from, to} line indices
     this.decorate = null;     // (lineIndex, rowElement) => void, for search marks
     this.rowClasses = [];     // (lineIndex) => ' extra classes', for error marks
+    this.rowExtras = [];      // (lineIndex) => HTML put after the row's text (an annotation's file:line)
     this.moved = false;       // the reader scrolled by hand
     this.layout = new RowLayout(sections, store, LINE_HEIGHT);
     this.frameHooks = [];
@@ -173,7 +174,7 @@ export class LogView {
       if (progress) cls += ' progress-line';
     }
     const ts = this.tsMode === 'off' ? '' : `<span class="ts">${this.tsText(i)}</span>`;
-    return `<div class="${cls}" data-i="${i}"><a class="num" href="#L${n}" data-n="${n}">${n}</a>${ts}<span class="txt">${body}</span></div>`;
+    return `<div class="${cls}" data-i="${i}"><a class="num" href="#L${n}" data-n="${n}">${n}</a>${ts}<span class="txt">${body}</span>${this.rowExtras.map((fn) => fn(i)).join('')}</div>`;
   }
 
   metaText(s) {
