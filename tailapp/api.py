@@ -6,7 +6,7 @@ from functools import partial
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from tailapp import jobs, logstream
+from tailapp import backlog, jobs, logstream
 from tailapp import protocol as p
 from tailapp.launch import RequestError, load_job, require, start_job, store, via
 from tailapp.params import is_secret
@@ -101,6 +101,20 @@ def get_log(job_id: str):
         response = _log_stream(job, after, raw)
     if download:
         response.headers["Content-Disposition"] = f'attachment; filename="{logstream.filename(job)}"'
+    return response
+
+
+@bp.get("/jobs/<job_id>/backlog")
+def get_backlog(job_id: str):
+    """The viewer's opening load: lines after `after` up to the count when asked, with their times, in
+    bulk; X-Next-Seq says the seq to follow the live feed from."""
+    job = load_job(job_id)
+    after = int_arg("after", 0, 0, p.MAX_SEQ)
+    upto = max(after, job["lines"])
+    read = partial(store().read_elements, job_id)
+    response = Response(backlog.body(read, after, upto), mimetype="text/plain")
+    response.headers["X-Next-Seq"] = str(upto)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -10,7 +10,7 @@ import redis
 
 from tailapp.store import scripts
 from tailapp.store.keys import job_keys, key
-from tailapp.store.messages import decode_elements, encode_marker, pairs_to_dict
+from tailapp.store.messages import decode_elements, encode_line, encode_marker, pairs_to_dict
 from tailapp.store.sessions import Sessions, SigninCounts
 
 NULL = ""  # how a hash field stores None
@@ -69,6 +69,14 @@ class Store:
         if not elements and self.archive is not None and not self.job_exists(job_id):
             return self.archive.read_lines(job_id, after, count)
         return decode_elements(elements)
+
+    def read_elements(self, job_id: str, after: int, count: int) -> list[str]:
+        """Lines with seq in (after, after + count] as stored ("<ms> <text>"), for sending on unparsed."""
+        elements = self.redis.lrange(job_keys(job_id).lines, after, after + count - 1)
+        if not elements and self.archive is not None and not self.job_exists(job_id):
+            texts, times = self.archive.read_lines(job_id, after, count)
+            return [encode_line(ms, text) for text, ms in zip(texts, times, strict=True)]
+        return elements
 
     def all_elements(self, job_id: str, chunk: int = 10_000):
         """Every stored line element of a job, read in chunks."""

@@ -208,6 +208,24 @@ def test_wrap_is_remembered_and_keeps_a_permalinked_range(stack, page):
     assert page.locator('.log .row[data-i="104"]').bounding_box()["height"] == 20
 
 
+def test_wrapped_rows_of_wide_characters_take_the_lines_they_need(stack, page):
+    texts = ["\u6f22\u5b57" * 120, "\U0001f680 ok " * 60, "e\u0301" * 300, "next row"]  # 480, 300+, 300 cells
+    job_id = write_job(stack, texts)
+    finish(stack, job_id)
+    open_job(page, stack, job_id)
+    wait_lines(page, 4)
+    page.check("#wrap-toggle")
+    page.wait_for_function("tailapp.view.layout.wrap")
+    for i in range(3):
+        box = page.locator(f'.log .row[data-i="{i}"]').bounding_box()
+        below = page.locator(f'.log .row[data-i="{i + 1}"]').bounding_box()
+        text_height = page.evaluate("""(i) => { const r = document.createRange();
+            r.selectNodeContents(document.querySelector(`.log .row[data-i="${i}"] .txt`));
+            return r.getBoundingClientRect().height; }""", i)
+        assert abs(below["y"] - (box["y"] + box["height"])) < 1
+        assert text_height <= box["height"] + 1, (i, text_height, box)  # its text stays inside its box
+
+
 def test_copy_takes_the_log_text_only_in_log_order(stack, page):
     job_id = write_job(stack, [f"alpha {n} beta" for n in range(1, 301)])
     finish(stack, job_id)
@@ -266,3 +284,16 @@ def test_a_running_log_past_its_limit_says_output_is_held_back(stack, page):
     held.wait_for(state="hidden")
     page.wait_for_function("tailapp.store.length > 51")
     assert "skipped" in page.evaluate("tailapp.store.plain(50)")
+
+
+def test_an_annotation_naming_a_file_shows_its_file_and_line(stack, page):
+    texts = ["compiling", "::error file=src/app.py,line=12,col=5::name 'x' is not defined",
+             "::warning file=setup.cfg::deprecated key", "::error::no file here", "done"]
+    job_id = write_job(stack, texts)
+    finish(stack, job_id, "failed", 1)
+    open_job(page, stack, job_id)
+    wait_lines(page, 5)
+    assert row(page, 2).locator(".annot-loc").inner_text() == "src/app.py:12:5"
+    assert row(page, 3).locator(".annot-loc").inner_text() == "setup.cfg"
+    assert row(page, 4).locator(".annot-loc").count() == 0 and row(page, 1).locator(".annot-loc").count() == 0
+    assert row(page, 2).locator(".txt").inner_text() == texts[1]  # the log text itself is unchanged

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classify, compile, ERROR, lowerBound, NONE, WARNING } from '../../tailapp/static/js/errors.js';
+import { classify, compile, ERROR, locationOf, lowerBound, NONE, WARNING } from '../../tailapp/static/js/errors.js';
 
 const patterns = {
   error: compile(['\\b(error|fatal|failed)\\b', '^Traceback \\(most recent call last\\)']),
@@ -42,4 +42,13 @@ test('slowestGaps keeps the longest silences, longest first, with the row that e
   assert.deepEqual(slowestGaps(times, 3), [{ line: 5, gap: 2000 }, { line: 2, gap: 490 }, { line: 7, gap: 79 }]);
   assert.deepEqual(slowestGaps([5], 3), []);
   assert.equal(slowestGaps(Array.from({ length: 1000 }, (_, i) => i * i), 10)[0].line, 999);
+});
+
+test('an annotation names its file, line and column; other rows name nothing', () => {
+  assert.equal(locationOf('::error file=src/a.py,line=3,col=5::boom'), 'src/a.py:3:5');
+  assert.equal(locationOf('  ::warning file=setup.cfg, line=7 ::old key'), 'setup.cfg:7');
+  assert.equal(locationOf('::error file=a.c::x'), 'a.c');
+  assert.equal(locationOf('::error line=3::no file'), '');
+  assert.equal(locationOf('::error::plain'), '');
+  assert.equal(locationOf('error file=a.c,line=1'), '');
 });

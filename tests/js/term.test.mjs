@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { paletteColor } from '../../tailapp/static/js/sgr.js';
-import { Terminal, cellWidth } from '../../tailapp/static/js/term.js';
+import { Terminal, cellCount, cellWidth } from '../../tailapp/static/js/term.js';
 
 function rows(log) {
   const t = new Terminal();
@@ -116,4 +116,18 @@ test('wide characters are boxed two cells wide, so columns line up in any font',
   const t = term('│ 日本 │', '\x1b[31m中\x1b[0mé😀');
   assert.equal(t.html(0), '│ <span class="wide">日</span><span class="wide">本</span> │');
   assert.equal(t.html(1), '<span class="ansi-red-fg"><span class="wide">中</span></span>é<span class="wide">😀</span>');
+});
+
+test('a coloured line ending in a reset leaves the default style; one ending in a colour carries it on', () => {
+  const t = term('\x1b[1;31mbold red\x1b[32m green \x1b[0m', 'plain', '\x1b[33myellow \x1b[4m', 'still yellow', 'x\x1b[m', 'y');
+  assert.equal(t.html(1), 'plain');
+  assert.match(t.html(3), /^<span class="[^"]*ansi-yellow-fg[^"]*">still yellow<\/span>$/);
+  assert.equal(t.html(5), 'y');
+});
+
+test('a row is measured in cells: wide characters two, combining marks none', () => {
+  assert.equal(cellCount('plain text'), 10);
+  assert.equal(cellCount('\u6f22\u5b57ab'), 6);
+  assert.equal(cellCount('\u{1f680}!'), 3);
+  assert.equal(cellCount('e\u0301'), 1);
 });

@@ -13,13 +13,15 @@ export function openSocket() {
 
 /**
  * Follows one job. Callbacks: onLines(lines, times, firstSeq), onJob(job), onStatus(status) where
- * status is "connecting", "live", "reconnecting" or "resumed".
+ * status is "connecting", "live", "reconnecting" or "resumed". `ready` (optional) is a promise of the seq
+ * of the last line the page already has (a bulk backlog load): no subscribe goes out before it settles.
  */
 export class JobFeed {
-  constructor(socket, jobId, { onLines, onJob, onStatus, onError }) {
+  constructor(socket, jobId, { onLines, onJob, onStatus, onError, ready }) {
     this.socket = socket;
     this.jobId = jobId;
     this.last = 0;              // seq of the last line handed to onLines
+    this.ready = (ready || Promise.resolve(0)).then((seq) => { this.last = Math.max(this.last, seq); });
     this.cb = { onLines, onJob, onStatus: onStatus || (() => {}), onError: onError || (() => {}) };
     this.everConnected = false;
     this.resubscribing = false;
@@ -44,7 +46,7 @@ export class JobFeed {
 
   /** Subscribe from the last line; show "live", or "resumed" for a while when the feed came back. */
   follow(resumed) {
-    this.subscribe().then((ok) => {
+    this.ready.then(() => this.subscribe()).then((ok) => {
       if (!ok) return;
       this.setStatus(resumed ? 'resumed' : 'live');
       if (resumed) this.statusTimer = setTimeout(() => this.setStatus('live'), RESUMED_SHOWN_MS);

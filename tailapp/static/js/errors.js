@@ -1,11 +1,13 @@
 // The error navigator: rows that look like errors or warnings, marked in the gutter and on a minimap
 // beside the scrollbar; first / next / previous with buttons and the keys e / E.
+import { escapeHtml } from './ansi.js';
 
 export const NONE = 0;
 export const WARNING = 1;
 export const ERROR = 2;
 
 const MARKER = /^\s*::(error|warning)\b[^:]*::/;     // GitHub-style annotations a task can write
+const PARAMS = /^\s*::(?:error|warning)\s+([^:]*)::/;  // an annotation's parameters: file=…,line=…,col=…
 const OWN_FAILURE = /^\u25a0 Job (stopped|lost)\b/;  // tailapp's own lines when a job is stopped or lost
 const MINIMAP_MS = 250;                               // redraws of the minimap at most this often
 
@@ -26,6 +28,19 @@ export function classify(text, patterns) {
   if (patterns.error && patterns.error.test(text)) return ERROR;
   if (patterns.warning && patterns.warning.test(text)) return WARNING;
   return NONE;
+}
+
+/** "file:line:col" of an annotation (`::error file=src/a.py,line=3,col=5::…`), or '' when it names no file. */
+export function locationOf(text) {
+  const m = PARAMS.exec(text);
+  if (!m) return '';
+  const params = {};
+  for (const pair of m[1].split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) params[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  if (!params.file) return '';
+  return [params.file, params.line, params.line && params.col].filter(Boolean).join(':');
 }
 
 /** First index in the ascending Int32Array `a[0..n)` whose value is >= v. */
@@ -51,9 +66,16 @@ export class ErrorMarks {
     this.drawnAt = 0;
     this.store.onAppend((start, count) => this.scan(start, count));
     this.store.onChange((rows) => this.rescan(rows));
+    view.rowExtras.push((i) => this.locationHtml(i));
     view.rowClasses.push((i) => (this.level[i] === ERROR ? ' err' : this.level[i] === WARNING ? ' warn' : ''));
     view.onFrame(() => this.drawMinimap());
     this.bind();
+  }
+
+  /** The file:line chip of an annotation row that names a file, as HTML ('' for other rows). */
+  locationHtml(i) {
+    const loc = this.level[i] ? locationOf(this.store.plain(i)) : '';
+    return loc ? `<span class="annot-loc" title="where the task reported it">${escapeHtml(loc)}</span>` : '';
   }
 
   bind() {
@@ -160,6 +182,7 @@ export class ErrorMarks {
     if (!canvas) return;
     const sections = this.view.sections;
     if (canvas.hidden !== !this.n) canvas.hidden = !this.n;
+    if (!this.n) { this.drawnKey = ''; return; }  // hidden: nothing to draw, and no layout to force
     const key = `${this.n}/${sections.rowCount}/${sections.version}/${canvas.clientHeight}`;
     const now = performance.now();
     if (key === this.drawnKey) return;

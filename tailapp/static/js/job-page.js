@@ -1,5 +1,6 @@
 // Bootstraps the live log page from #job-data: view, search, controls, and the Socket.IO feed.
 import { pageData } from './api.js';
+import { BULK_MIN_LINES, loadBacklog } from './backlog.js';
 import { openSocket, JobFeed } from './connection.js';
 import { FollowControl, JobActions, JobStatus, TimestampControl, ToolsMenu } from './controls.js';
 import { copyLogText } from './copy.js';
@@ -69,13 +70,17 @@ function start() {
     conn.textContent = shown === 'ended' ? 'finished' : shown;
   };
   onJob(job);
+  // A big log's backlog comes over HTTP in bulk; the live feed joins after its last line (exactly once).
+  const ready = job.lines >= BULK_MIN_LINES ? loadBacklog(job.id, 0, (lines, times) => view.append(lines, times)) : null;
   const feed = new JobFeed(openSocket(), job.id, {
+    ready,
     onLines: (lines, times) => view.append(lines, times),
     onJob: (j) => { onJob(j); onStatus(feed.status); },
     onStatus,
     onError: (message) => { conn.dataset.status = 'offline'; conn.textContent = message; },
   });
-  window.tailapp = { job, store, sections, view, search, errors, feed };  // for the console and the e2e tests
+  window.tailapp = { job, store, sections, view, search, errors, feed, bulk: null };
+  ready?.then((seq) => { window.tailapp.bulk = seq; });  // for the console and the e2e tests
 }
 
 start();

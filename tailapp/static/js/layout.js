@@ -1,5 +1,7 @@
 // Where each visible row sits in the pane: one line height each, or with wrapping on, as many lines as
-// its text needs at the pane's width (monospace: a row of n cells takes ceil(n / columns) lines).
+// its text needs at the pane's width (monospace: a row of n cells takes ceil(n / columns) lines; a wide
+// character is two cells, so a row is measured in cells, not in characters).
+import { cellCount } from './term.js';
 
 /** First index in the ascending `a[0..n)` whose value is > v, minus one (the slot holding v). */
 function slotOf(a, n, v) {
@@ -35,7 +37,7 @@ export class RowLayout {
   linesOf(r) {
     const i = this.sections.lineAt(r);
     if (this.sections.headerAt(i)) return 1;
-    return Math.max(1, Math.ceil(this.store.plain(i).length / this.cols));
+    return Math.max(1, Math.ceil(cellCount(this.store.plain(i)) / this.cols));
   }
 
   update() {

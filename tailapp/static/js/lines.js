@@ -8,39 +8,45 @@ const HTML_CACHE_SIZE = 4000;
 export class LineStore {
   constructor() {
     this.term = new Terminal();
-    this.times = [];        // time of the raw line that made each row
-    this.raw = [];          // raw lines kept only until ingested
-    this.rawTimes = [];
-    this.rawPos = 0;
+    this.timeBuf = new Float64Array(1024);  // time of the raw line that made each row (8 bytes a row)
+    this.rowCount = 0;
+    this.queue = [];        // batches of raw lines [lines, times], kept only until ingested
+    this.queued = 0;        // lines in the queue not yet ingested
+    this.pos = 0;           // next line of queue[0]
     this.rawCount = 0;      // raw lines ingested so far (the server's seq)
     this.htmlCache = new Map();
     this.listeners = [];
     this.changeListeners = [];
   }
 
-  get length() { return this.times.length; }
+  get length() { return this.rowCount; }
+
+  /** Unix ms time of each row's raw line, indexed like the rows (a view, not a copy). */
+  get times() { return this.timeBuf.subarray(0, this.rowCount); }
 
   /** Raw lines received but not yet ingested. */
-  get pending() { return this.raw.length - this.rawPos; }
+  get pending() { return this.queued; }
 
-  /** Queue raw lines (with their Unix ms times) for ingestion. */
+  /** Queue raw lines (with their Unix ms times) for ingestion; the arrays are kept as they are, not copied. */
   enqueue(lines, times) {
-    for (let k = 0; k < lines.length; k++) {
-      this.raw.push(lines[k]);
-      this.rawTimes.push(times ? times[k] : Date.now());
-    }
+    if (!lines.length) return;
+    this.queue.push([lines, times || lines.map(() => Date.now())]);
+    this.queued += lines.length;
   }
 
   /** Ingest queued lines for at most `budgetMs`; returns how many rows were added. */
   pump(budgetMs) {
     const start = this.length;
     const deadline = performance.now() + budgetMs;
-    while (this.rawPos < this.raw.length) {
-      const stop = Math.min(this.raw.length, this.rawPos + 64);  // a slice of heavy lines is ~1 ms
-      for (; this.rawPos < stop; this.rawPos++) this.ingest(this.raw[this.rawPos], this.rawTimes[this.rawPos]);
+    while (this.queue.length) {
+      const [lines, times] = this.queue[0];
+      const stop = Math.min(lines.length, this.pos + 64);  // a slice of heavy lines is ~1 ms
+      for (let k = this.pos; k < stop; k++) this.ingest(lines[k], times[k]);
+      this.queued -= stop - this.pos;
+      this.pos = stop;
+      if (stop === lines.length) { this.queue.shift(); this.pos = 0; }
       if (performance.now() > deadline) break;
     }
-    if (this.rawPos === this.raw.length) { this.raw = []; this.rawTimes = []; this.rawPos = 0; }
     const changed = this.takeChanged(start);
     if (changed.length) for (const fn of this.changeListeners) fn(changed);
     const added = this.length - start;
@@ -59,7 +65,12 @@ export class LineStore {
     term.write(raw);
     this.rawCount++;
     for (let i = this.length; i < term.length; i++) {
-      this.times.push(time);
+      if (this.rowCount === this.timeBuf.length) {
+        const grown = new Float64Array(this.timeBuf.length * 2);
+        grown.set(this.timeBuf);
+        this.timeBuf = grown;
+      }
+      this.timeBuf[this.rowCount++] = time;
       // Markers (::group::, travis_fold) belong to the row the raw line ended on.
       this.onLine?.(i, i === term.lastRow ? raw : '');
     }

@@ -23,6 +23,7 @@ export const api = Object.freeze({
   jobs: () => '/api/jobs',
   job: (id) => `/api/jobs/${encodeURIComponent(id)}`,
   log: (id) => `/api/jobs/${encodeURIComponent(id)}/log`,
+  backlog: (id) => `/api/jobs/${encodeURIComponent(id)}/backlog`,
   cancel: (id) => `/api/jobs/${encodeURIComponent(id)}/cancel`,
   restart: (id) => `/api/jobs/${encodeURIComponent(id)}/restart`,
   page: (id) => `/jobs/${encodeURIComponent(id)}`,

@@ -7,6 +7,7 @@ import { RowLayout } from './layout.js';
 export const LINE_HEIGHT = 20;
 const MARGIN = 40;            // rows rendered above and below the visible ones
 const INGEST_BUDGET_MS = 24;  // per frame, keeps every task well under the long-task mark
+const BACKLOG_LINES = 20_000; // queued lines past which ingestion also runs between frames
 
 /** The scrolling log pane of one job. */
 export class LogView {
@@ -20,6 +21,7 @@ export class LogView {
     this.highlight = null;    // {from, to} line indices
     this.decorate = null;     // (lineIndex, rowElement) => void, for search marks
     this.rowClasses = [];     // (lineIndex) => ' extra classes', for error marks
+    this.rowExtras = [];      // (lineIndex) => HTML put after the row's text (an annotation's file:line)
     this.moved = false;       // the reader scrolled by hand
     this.layout = new RowLayout(sections, store, LINE_HEIGHT);
     this.frameHooks = [];
@@ -70,6 +72,20 @@ export class LogView {
     this.request();
   }
 
+  /** A big backlog is also ingested in tasks between frames: pumping only in frames leaves the page idle
+   *  while it waits for the next one (a frame's slice plus drawing overruns the frame). */
+  pumpBetweenFrames() {
+    if (this.pumping) return;
+    this.pumping = true;
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      this.store.pump(INGEST_BUDGET_MS);
+      if (this.store.pending > BACKLOG_LINES) channel.port2.postMessage(0);
+      else { this.pumping = false; channel.port1.close(); }
+    };
+    channel.port2.postMessage(0);
+  }
+
   /** Schedule one frame of work. */
   request() {
     if (this.frameQueued) return;
@@ -81,6 +97,7 @@ export class LogView {
     this.frameQueued = false;
     if (this.store.pending) this.store.pump(INGEST_BUDGET_MS);
     if (this.store.pending) this.request();
+    if (this.store.pending > BACKLOG_LINES) this.pumpBetweenFrames();  // after this frame has drawn rows
     this.sizeSpacer();
     this.root.classList.toggle('empty', this.store.length === 0 && !this.store.pending);
     if (this.follow) this.scrollToRow(this.sections.rowCount - 1, 'end');
@@ -157,7 +174,7 @@ export class LogView {
       if (progress) cls += ' progress-line';
     }
     const ts = this.tsMode === 'off' ? '' : `<span class="ts">${this.tsText(i)}</span>`;
-    return `<div class="${cls}" data-i="${i}"><a class="num" href="#L${n}" data-n="${n}">${n}</a>${ts}<span class="txt">${body}</span></div>`;
+    return `<div class="${cls}" data-i="${i}"><a class="num" href="#L${n}" data-n="${n}">${n}</a>${ts}<span class="txt">${body}</span>${this.rowExtras.map((fn) => fn(i)).join('')}</div>`;
   }
 
   metaText(s) {

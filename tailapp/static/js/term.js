@@ -25,6 +25,14 @@ export function cellWidth(cp) {
   return w;
 }
 
+/** Cells a row's text takes on screen: wide characters two, combining marks none. */
+export function cellCount(text) {
+  if (SIMPLE.test(text)) return text.length;
+  let n = 0;
+  for (const ch of text) n += cellWidth(ch.codePointAt(0));
+  return n;
+}
+
 /** Rows of a log as a terminal draws them. Feed raw lines with write(); read rows with text(), html(). */
 export class Terminal {
   constructor() {
@@ -68,7 +76,9 @@ export class Terminal {
   colouredRow(line) {
     const from = this.style;
     let style = from;
-    for (const code of line.match(SGR)) style = this.sgrStep(style, code.slice(2, -1));
+    // A line that ends with a reset (most coloured build output) leaves the default style, whatever came before.
+    if (line.endsWith('\x1b[0m') || line.endsWith('\x1b[m')) style = 0;
+    else for (const code of line.match(SGR)) style = this.sgrStep(style, code.slice(2, -1));
     this.style = style;
     return { text: undefined, runs: null, src: line, from };  // one string kept per row, not two
   }
