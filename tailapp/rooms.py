@@ -53,8 +53,12 @@ def jobs_joined(server, sid: str) -> int:
     return sum(1 for room in server.rooms(sid, namespace=p.NAMESPACE) if job_of(room) is not None)
 
 
-def enter(server, sid: str, room: str) -> None:
+def enter(server, sid: str, room: str) -> bool:
+    """Put client `sid` in `room`; False when it has left meanwhile (python-socketio raises for those)."""
+    if not server.manager.is_connected(sid, p.NAMESPACE):
+        return False
     server.enter_room(sid, room, namespace=p.NAMESPACE)
+    return True
 
 
 def leave(server, sid: str, room: str) -> None:

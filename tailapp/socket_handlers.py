@@ -105,7 +105,8 @@ def on_unsubscribe(payload=None):
 def on_watch_jobs(payload=None):
     if _signed_out():
         return _error("signed out")
-    rooms.enter(socketio.server, request.sid, rooms.JOBS)
+    if not rooms.enter(socketio.server, request.sid, rooms.JOBS):
+        return _error("not connected")  # it left while asking: nobody reads this answer
     return {"ok": True}
 
 

@@ -17,7 +17,8 @@ class FakeServer:
     inbox of the (event, payload) it was sent; `emitted` lists every emit with its target."""
 
     def __init__(self):
-        self.manager = SimpleNamespace(rooms={p.NAMESPACE: {}}, eio_sid_from_sid=lambda sid, ns: f"eio-{sid}")
+        self.manager = SimpleNamespace(rooms={p.NAMESPACE: {}}, eio_sid_from_sid=lambda sid, ns: f"eio-{sid}",
+                                       is_connected=lambda sid, ns: sid in self.manager.rooms[ns].get(None, {}))
         self.eio = SimpleNamespace(sockets={})
         self.inbox: dict[str, list[tuple[str, dict]]] = {}
         self.emitted: list[tuple[object, str, dict]] = []
