@@ -18,7 +18,7 @@ import gevent
 import gevent.event
 import redis
 
-from tailapp import jobs
+from tailapp import feed, jobs
 from tailapp import protocol as p
 from tailapp.outbox import Outbox
 from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
@@ -121,9 +121,9 @@ class Relay:
 
     def _follow(self, pubsub) -> None:
         batch_started = time.monotonic()
-        for message in pubsub.listen():
-            self.outbox.behind = pubsub.connection.can_read(timeout=0)
-            self._handle_safely(message["channel"], message["data"])
+        for channel, data, more in feed.messages(pubsub):
+            self.outbox.behind = more
+            self._handle_safely(channel, data)
             now = time.monotonic()
             if not self.outbox.behind or now - batch_started > BEHIND_FLUSH:
                 self.outbox.tick()
