@@ -13,18 +13,21 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import gevent
 import gevent.event
 import redis
 
-from tailapp import feed, jobs
+from tailapp import jobs
 from tailapp import protocol as p
 from tailapp.outbox import Outbox
-from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
+from tailapp.store import Feed, JobChanged, Lines, Marker, Store, Subscription, decode
+
+if TYPE_CHECKING:
+    from tailapp.metrics import Metrics
 
 log = logging.getLogger(__name__)
-MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
 BEHIND_FLUSH = 0.02  # while the feed stays busy, held lines still go this often
 FIRST_READ = 16  # lines of the first backlog read (1 MB at most); later reads are sized by the bytes per line seen
 READ_BYTES = p.PACKET_BYTES  # what one backlog read aims at
@@ -48,11 +51,11 @@ class Syncing:
 class Relay:
     """Reads every job channel once and emits to the rooms; runs subscription handshakes."""
 
-    def __init__(self, server, store: Store, pubsub_client: redis.Redis, *, replay_chunk: int = 5000,
-                 ignore_queue: bool = False, max_subscriptions: int = 50):
+    def __init__(self, server, store: Store, feed: Feed | None, *, replay_chunk: int = 5000,
+                 ignore_queue: bool = False, max_subscriptions: int = 50, metrics: Metrics | None = None):
         self.server = server  # the python-socketio Server
         self.store = store
-        self.pubsub_client = pubsub_client
+        self.feed = feed
         self.replay_chunk = replay_chunk
         self.max_subscriptions = max_subscriptions
         self.marker_timeout = 10.0
@@ -60,7 +63,7 @@ class Relay:
         self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
         self.connected = False
         self.changed_at = time.monotonic()  # when `connected` last changed (from False: since the start)
-        self.metrics = None  # tailapp.metrics.Metrics, when the app has them
+        self.metrics = metrics
         self.outbox = Outbox(server, self.emit_options)
         self._greenlet = None
 
@@ -79,20 +82,20 @@ class Relay:
     def _run(self) -> None:
         delay, lost_feed = 0.1, False
         while True:
-            pubsub = self.pubsub_client.pubsub(ignore_subscribe_messages=True)
+            subscription = self.feed.subscription()
             try:
-                pubsub.psubscribe(JOB_CHANNEL_PATTERN)
+                subscription.start()
                 if lost_feed:
                     self._recover()
                 self._set_connected(True)
                 delay = 0.1
-                self._follow(pubsub)
+                self._follow(subscription)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("relay lost Redis (%s); reconnecting in %.1fs", exc, delay)
             except Exception:
                 log.exception("relay error; reconnecting")
             finally:
-                pubsub.close()
+                subscription.close()
             self._set_connected(False)
             lost_feed = True
             gevent.sleep(delay)
@@ -113,17 +116,17 @@ class Relay:
             log.warning("Redis pool not reopened at once: %s", exc)
         self._tell_everyone_to_resync()
 
-    def _handle_safely(self, channel: str, data: str) -> None:
+    def _handle_safely(self, job_id: str, data: str) -> None:
         try:
-            self._handle(channel, data)
+            self._handle(job_id, decode(data))
         except ValueError as exc:  # not a message tailapp wrote: skip it
-            log.error("skipped a malformed message on %s: %s", channel, exc)
+            log.error("skipped a malformed message on the channel of job %s: %s", job_id, exc)
 
-    def _follow(self, pubsub) -> None:
+    def _follow(self, subscription: Subscription) -> None:
         batch_started = time.monotonic()
-        for channel, data, more in feed.messages(pubsub):
-            self.outbox.behind = more
-            self._handle_safely(channel, data)
+        for job_id, data in subscription:
+            self.outbox.behind = subscription.pending()
+            self._handle_safely(job_id, data)
             now = time.monotonic()
             if not self.outbox.behind or now - batch_started > BEHIND_FLUSH:
                 self.outbox.tick()
@@ -131,24 +134,22 @@ class Relay:
                 if self.outbox.behind:
                     gevent.sleep(0)  # reads from a full buffer never yield: let writers and replays run
 
-    def _handle(self, channel: str, data: str) -> None:
-        job_id = key.job_from_channel(channel)
+    def _handle(self, job_id: str, message: Lines | JobChanged | Marker) -> None:
         room = p.job_room(job_id)
         waiting = self.syncing.get(job_id)
-        if data[:1] == MARKER:
-            self._marker_seen(waiting, data[1:])
+        if isinstance(message, Marker):
+            self._marker_seen(waiting, message.token)
             return
-        if data[:1] == "L":
-            self._count_written(data)
+        if isinstance(message, Lines):
+            self._count_written(message)
             if not waiting and not self._has_members(room):
-                return  # nobody watches this job here: skip decoding
-        kind, body = decode_message(data)
-        if kind == "lines":
-            seq, texts, times = body
-            event, payload, rooms = p.LINES, {"job": job_id, "seq": seq, "lines": texts, "times": times}, room
+                return  # nobody watches this job here: its lines are never split
+            texts = message.texts
+            event, payload, rooms = p.LINES, {"job": job_id, "seq": message.seq, "lines": texts,
+                                              "times": message.times}, room
             self._count_relayed("live", len(texts))
         else:
-            event, payload, rooms = p.JOB, jobs.to_object(body), [room, p.JOBS_ROOM]
+            event, payload, rooms = p.JOB, jobs.to_object(message.fields), [room, p.JOBS_ROOM]
         for sync in (waiting or {}).values():
             sync.held.append((event, payload))
         if event == p.LINES:
@@ -157,10 +158,9 @@ class Relay:
         self.outbox.flush(job_id)  # a job event comes after every line before it
         self.server.emit(event, payload, to=rooms, namespace=p.NAMESPACE, **self.emit_options)
 
-    def _count_written(self, data: str) -> None:
-        if self.metrics is not None:  # the newest line is the last element: "<ms> <text>"
-            last = data.rfind("\n") + 1
-            self.metrics.lines_seen(data.count("\n"), int(data[last : data.index(" ", last)]))
+    def _count_written(self, lines: Lines) -> None:
+        if self.metrics is not None:
+            self.metrics.lines_seen(lines.count, lines.newest_ms)
 
     def _count_relayed(self, source: str, count: int) -> None:
         if self.metrics is not None:
@@ -247,7 +247,7 @@ class Relay:
                 self._resync(sync)
                 return
             self._emit(sync, p.JOB, job)
-            self.store.redis.publish(key.channel(sync.job_id), MARKER + sync.token)
+            self.store.publish_marker(sync.job_id, sync.token)
         except redis.RedisError as exc:
             log.warning("backlog of %s not sent: %s", sync.job_id, exc)
         if not sync.joined.wait(self.marker_timeout) and self._current(sync):
