@@ -4,7 +4,7 @@ A subscription reads published messages straight from its connection. redis-py's
 every read in a health check, a retry closure, observability hooks and a message dict, and `can_read(0)`
 (the relay asks after each message whether more wait) costs a `recv` that fails with EAGAIN whenever the
 feed is drained, i.e. for every message at a trickle: about 40 % of the server's CPU per message together
-(BENCHMARKS.md, "User's path, after (perf)"). Here the connection's own parser reads the replies; its
+(BENCHMARKS.md, "User's path, after (issue 14, branch `perf`)"). Here the connection's own parser reads the replies; its
 buffer takes whatever the socket holds with each `recv` (up to 64 KB), and `pending()` looks at that buffer.
 """
 
