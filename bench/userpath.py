@@ -76,8 +76,9 @@ class CpuMeter:
         self.pids = {"server": stack.pid(), "worker": worker.pid, "redis": stack.redis.process.pid}
 
     def read(self) -> dict:
-        return {"server": cpu_seconds(self.pids["server"]), "worker": tree_cpu_seconds(self.pids["worker"]),
-                "redis": cpu_seconds(self.pids["redis"])}
+        return {"server": cpu_seconds(self.pids["server"]),
+                "server sys": cpu_seconds(self.pids["server"], system_only=True),  # syscalls: send, recv, epoll
+                "worker": tree_cpu_seconds(self.pids["worker"]), "redis": cpu_seconds(self.pids["redis"])}
 
     def start(self) -> CpuMeter:
         self.before = self.read()
@@ -117,6 +118,7 @@ def watch(pool: str, n_jobs: int, per_job: int, count: int, rate: float, *, ever
     figures["cpu s"] = cpu
     figures["worker µs/line"] = cpu["worker"] / (count * n_jobs) * 1e6
     figures["server ms/message"] = cpu["server"] / max(figures["messages"], 1) * 1000
+    figures["server µs/line"] = cpu["server"] / max(figures["received"], 1) * 1e6  # per line delivered to a viewer
     if idle_cpu is not None:
         figures["server idle cpu s/s"] = idle_cpu
         net = cpu["server"] - idle_cpu * (results_end(results, released) - released)

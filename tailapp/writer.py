@@ -86,6 +86,7 @@ class LogWriter:
         self.max_log_bytes = max_log_bytes
         self.tail_bytes = tail_bytes
         self.masker = masker or Masker()
+        self._mask = self.masker.mask if self.masker else None  # None: no secrets, nothing to look for
         self._size = 0  # bytes of log written so far, as line_size counts them
         self._tail: deque[tuple[str, int]] | None = None  # once truncated: (element, size) of the last output
         self._tail_size = 0
@@ -96,13 +97,21 @@ class LogWriter:
         self._queued = self._sent  # lines handed to the flusher, counting those
         self._error: Exception | None = None
         self._closing = False
-        self._cond = threading.Condition()
+        # The task's writes take the plain lock (a C call per line); the Condition's Python methods run only
+        # when a thread waits: the flusher for lines (`_idle`), a flush() for Redis, a full queue for room.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._idle = False  # the flusher waits for lines
         self._thread = threading.Thread(target=self._run, name=f"tailapp-writer-{job_id[:8]}", daemon=True)
         self._thread.start()
 
     # -- the stream API (print(), sys.stdout) -------------------------------------------------------
     def write(self, text: str) -> int:
         """Accept text; every complete line is queued at once, a trailing partial line waits."""
+        if text == "\n":  # print() writes its text, then this: the partial line is complete
+            line, self._partial = self._partial, ""
+            self._push([line])
+            return 1
         written, text = len(text), encodable(text)
         if "\n" not in text:
             self._partial += text
@@ -162,11 +171,13 @@ class LogWriter:
     # -- producer side ------------------------------------------------------------------------------
     def _push(self, lines: list[str]) -> None:
         ms = int(time.time() * 1000)
-        if self.masker:  # whole lines, before they are cut: a secret written in two parts is still caught
-            lines = [self.masker.mask(line) for line in lines]
-        lines = self._cut_long(lines)
-        elements = [encode_line(ms, line) for line in lines]
-        size = lines_size(lines)
+        if self._mask is not None:  # whole lines, before they are cut: a secret written in two parts is still caught
+            lines = [self._mask(line) for line in lines]
+        if len(lines) == 1 and len(lines[0]) <= self.max_line_bytes // 4:  # print(): one line that needs no cut
+            elements, size = [encode_line(ms, lines[0])], line_size(lines[0])
+        else:
+            lines = self._cut_long(lines)
+            elements, size = [encode_line(ms, line) for line in lines], lines_size(lines)
         if self._tail is not None or self._size + size > self.max_log_bytes:
             elements = self._limit(elements, lines, ms)
         self._size += size
@@ -175,13 +186,19 @@ class LogWriter:
     def _enqueue(self, elements: list[str]) -> None:
         if not elements:
             return
-        with self._cond:
-            self._raise_if_failed()
-            while len(self._pending) >= self.max_pending and self._error is None:
-                self._cond.wait()  # backpressure: the task waits for Redis instead of eating memory
+        with self._lock:
+            if self._error is not None or len(self._pending) >= self.max_pending:
+                self._wait_for_room()
             self._pending.extend(elements)
             self._queued += len(elements)
-            self._cond.notify_all()
+            if self._idle:
+                self._cond.notify_all()
+
+    def _wait_for_room(self) -> None:
+        """Backpressure, holding the lock: the task waits for Redis instead of eating memory."""
+        self._raise_if_failed()
+        while len(self._pending) >= self.max_pending and self._error is None:
+            self._cond.wait()
 
     def _limit(self, elements: list[str], lines: list[str], ms: int) -> list[str]:
         """Past the size limit: send what fits; of the rest keep a rolling tail, sent when the log closes."""
@@ -242,8 +259,10 @@ class LogWriter:
     def _run(self) -> None:
         while True:
             with self._cond:
+                self._idle = True
                 while not self._pending and not self._closing:
                     self._cond.wait()
+                self._idle = False
                 if not self._pending:
                     return
                 batch = self._take_batch()

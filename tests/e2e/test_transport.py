@@ -108,9 +108,9 @@ class CountingSocket:
     def __init__(self, sock):
         self.sock, self.sends = sock, 0
 
-    def send(self, data):
+    def send(self, data, *args):  # args: gevent's flags and timeout
         self.sends += 1
-        return self.sock.send(data)
+        return self.sock.send(data, *args)
 
 
 class OpenWebSocket:

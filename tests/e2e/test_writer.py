@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 
 from tailapp import jobs
+from tailapp.capture import capture
 from tailapp.embedded import EmbeddedRedis
 from tailapp.masking import Masker
 from tailapp.store import Store, key
@@ -57,6 +60,23 @@ def test_fast_producer_gets_batches_and_every_line_in_order(store):
     pubsub.close()
     assert len(messages) < 5_000  # batched: far fewer publishes than lines
     assert messages[0].startswith("L1\n")
+
+
+def test_printed_lines_reach_redis_one_by_one_without_a_flush(store):
+    # The task's writes wake the flusher only when it waits for lines: no line may wait for the next one.
+    job_id = new_job(store)
+    writer = LogWriter(store, job_id)
+    with capture(writer):
+        for n in range(1, 6):
+            print(f"line {n}")
+            deadline = time.monotonic() + 5
+            while len(lines(store, job_id)) < n and time.monotonic() < deadline:
+                time.sleep(0.001)
+            assert lines(store, job_id) == [f"line {i}" for i in range(1, n + 1)]
+        print()  # an empty line, then one printed in parts
+        print("a", "b", sep="-")
+    writer.close()
+    assert lines(store, job_id)[-2:] == ["", "a-b"]
 
 
 def test_secrets_masked_even_when_written_in_two_parts(store):
