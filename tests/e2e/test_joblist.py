@@ -54,14 +54,18 @@ def test_filters_by_task_state_and_text(stack, tagged):
 def test_pages_reach_every_job_including_archived_ones(stack, tagged):
     everything = {j["id"] for j in listed(stack, limit=500)["jobs"]}
     assert tagged["archived"] in everything                                            # read back from the archive
-    seen, cursor = [], None
+    seen, cursor, pages = [], None, []
     while True:
         one = listed(stack, limit=25, **({"before": cursor} if cursor else {}))
         seen += [j["id"] for j in one["jobs"]]
+        pages.append([(j["id"][:8], j["created_at"]) for j in one["jobs"]] + [("next", one["next"])])
         cursor = one["next"]
         if cursor is None:
             break
-    assert len(seen) == len(set(seen)) and set(seen) == set(stack.redis.zrange(key.jobs, 0, -1))   # each job once
+    index = dict(stack.redis.zrange(key.jobs, 0, -1, withscores=True))
+    twice = {job_id: index.get(job_id) for job_id in seen if seen.count(job_id) > 1}
+    assert len(seen) == len(set(seen)), f"listed twice (id: score): {twice}; pages: {pages}"      # each job once
+    assert set(seen) == set(index)
     assert seen.index(tagged["good"]) < seen.index(tagged["bad"]) < seen.index(tagged["old"])      # newest first
 
 
