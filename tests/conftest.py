@@ -14,6 +14,7 @@ import redis
 import requests
 
 from tailapp.embedded import EmbeddedRedis, free_port
+from tests.cluster import RedisCluster
 from tests.viewer import Viewer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,3 +173,13 @@ def stack(tmp_path_factory) -> Stack:
         yield running
     finally:
         running.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory) -> RedisCluster:
+    """A 3-master, 3-replica Redis Cluster on free local ports, shared by the session."""
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
