@@ -1,6 +1,8 @@
 """One Redis pub/sub connection per server process, fanned out to one Socket.IO room per job.
 
-A new subscription first replays the backlog, then joins the room. Live lines that reach the relay
+The connection listens to the job list's channel and to the channels of the jobs watched on this server
+only (tailapp.watch). A new subscription first waits until Redis confirmed its job's channel, replays the
+backlog, then joins the room. Live lines that reach the relay
 meanwhile are held in the subscription's buffer. After the backlog read, the replay publishes a marker
 on the job's channel: Redis delivers a channel's messages in order, so when the relay sees the marker,
 every line the backlog read could contain has passed through the buffer (merged by seq) and the
@@ -21,7 +23,8 @@ import redis
 from tailapp import jobs
 from tailapp import protocol as p
 from tailapp.outbox import Outbox
-from tailapp.store import JOB_CHANNEL_PATTERN, Store, decode_message, key
+from tailapp.store import Store, decode_message, key
+from tailapp.watch import Watches
 
 log = logging.getLogger(__name__)
 MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
@@ -30,6 +33,7 @@ FIRST_READ = 16  # lines of the first backlog read (1 MB at most); later reads a
 READ_BYTES = p.PACKET_BYTES  # what one backlog read aims at
 ROOM_BYTES = 2 * p.PACKET_BYTES  # the next backlog packet waits until the viewer's queue holds less than this
 HELD_BYTES = 4 * p.PACKET_BYTES  # live lines a replay may hold for its viewer; past it the viewer resyncs
+FEED_KINDS = {"L": "lines", "J": "job", MARKER: "marker"}  # the first character of a feed message
 
 
 @dataclass
@@ -62,26 +66,32 @@ class Relay:
         self.changed_at = time.monotonic()  # when `connected` last changed (from False: since the start)
         self.metrics = None  # tailapp.metrics.Metrics, when the app has them
         self.outbox = Outbox(server, self.emit_options)
-        self._greenlet = None
+        self.watches = Watches(self._listen, self._unlisten)
+        self._pubsub = None  # the feed connection, while there is one
+        self._greenlet = self._sweeper = None
 
     # -- the feed -----------------------------------------------------------------------------------
     def start(self) -> None:
         if self._greenlet is None:
             self._greenlet = gevent.spawn(self._run)
+            self._sweeper = gevent.spawn(self._sweep)
 
     def stop(self) -> None:
         """Stop reading the feed (on shutdown)."""
         if self._greenlet is not None:
             self._greenlet.kill(block=False)
-            self._greenlet = None
+            self._sweeper.kill(block=False)
+            self._greenlet = self._sweeper = None
             self._set_connected(False)
 
     def _run(self) -> None:
         delay, lost_feed = 0.1, False
         while True:
-            pubsub = self.pubsub_client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.pubsub_client.pubsub()  # with the confirmations: they say when a channel is live
             try:
-                pubsub.psubscribe(JOB_CHANNEL_PATTERN)
+                pubsub.subscribe(key.jobs_channel)
+                self._pubsub = pubsub
+                self.watches.reconnected()
                 if lost_feed:
                     self._recover()
                 self._set_connected(True)
@@ -92,6 +102,7 @@ class Relay:
             except Exception:
                 log.exception("relay error; reconnecting")
             finally:
+                self._pubsub = None
                 pubsub.close()
             self._set_connected(False)
             lost_feed = True
@@ -113,17 +124,59 @@ class Relay:
             log.warning("Redis pool not reopened at once: %s", exc)
         self._tell_everyone_to_resync()
 
-    def _handle_safely(self, channel: str, data: str) -> None:
+    def _received(self, channel: str, data: str) -> None:
+        if self.metrics is not None:
+            self.metrics.feed_messages.labels(FEED_KINDS.get(data[:1], "other")).inc()
         try:
-            self._handle(channel, data)
+            if channel == key.jobs_channel:
+                self._job_listed(data)
+            else:
+                self._handle(channel, data)
         except ValueError as exc:  # not a message tailapp wrote: skip it
             log.error("skipped a malformed message on %s: %s", channel, exc)
+
+    def _job_listed(self, data: str) -> None:
+        """A job changed: tell the viewers of the job list (the job's own viewers hear it on its channel)."""
+        if self._has_members(p.JOBS_ROOM):
+            kind, fields = decode_message(data)
+            if kind != "job":
+                raise ValueError(f"not a job on the job list's channel: {data[:20]!r}")
+            self.server.emit(p.JOB, jobs.to_object(fields), to=p.JOBS_ROOM, namespace=p.NAMESPACE,
+                             **self.emit_options)
+
+    def _listen(self, job_ids: list[str]) -> None:
+        self._send_to_feed("subscribe", job_ids)
+
+    def _unlisten(self, job_ids: list[str]) -> None:
+        self._send_to_feed("unsubscribe", job_ids)
+
+    def _send_to_feed(self, command: str, job_ids: list[str]) -> None:
+        # From any greenlet, while the relay's greenlet reads the same connection: redis-py locks only the
+        # writers. Without a feed (or when the write fails) the next feed connection subscribes every
+        # watched channel again.
+        pubsub = self._pubsub
+        if pubsub is not None:
+            try:
+                getattr(pubsub, command)(*(key.channel(job_id) for job_id in job_ids))
+            except redis.RedisError as exc:
+                log.warning("%s of %d job channels not sent: %s", command, len(job_ids), exc)
+
+    def _sweep(self) -> None:
+        while True:
+            gevent.sleep(max(0.5, self.watches.linger / 4))
+            self.watches.sweep(self._in_use)
+
+    def _in_use(self, job_id: str) -> bool:
+        return bool(self.syncing.get(job_id)) or self._has_members(p.job_room(job_id))
 
     def _follow(self, pubsub) -> None:
         batch_started = time.monotonic()
         for message in pubsub.listen():
             self.outbox.behind = pubsub.connection.can_read(timeout=0)
-            self._handle_safely(message["channel"], message["data"])
+            if message["type"] == "message":
+                self._received(message["channel"], message["data"])
+            elif message["type"] == "subscribe" and message["channel"] != key.jobs_channel:
+                self.watches.confirmed(key.job_from_channel(message["channel"]))
             now = time.monotonic()
             if not self.outbox.behind or now - batch_started > BEHIND_FLUSH:
                 self.outbox.tick()
@@ -148,7 +201,7 @@ class Relay:
             event, payload, rooms = p.LINES, {"job": job_id, "seq": seq, "lines": texts, "times": times}, room
             self._count_relayed("live", len(texts))
         else:
-            event, payload, rooms = p.JOB, jobs.to_object(body), [room, p.JOBS_ROOM]
+            event, payload, rooms = p.JOB, jobs.to_object(body), room
         for sync in (waiting or {}).values():
             sync.held.append((event, payload))
         if event == p.LINES:
@@ -210,7 +263,8 @@ class Relay:
         if job is None:
             self._forget(sync)
             return {"ok": False, "error": "unknown job"}
-        gevent.spawn(self._replay, sync, after, job)
+        listening = self.watches.need(job_id)  # subscribed for known jobs only
+        gevent.spawn(self._replay, sync, after, job, listening)
         return {"ok": True, "job": job}
 
     def _subscriptions(self, sid: str) -> int:
@@ -237,8 +291,13 @@ class Relay:
             if not handshakes:
                 del self.syncing[sync.job_id]
 
-    def _replay(self, sync: Syncing, after: int, job: dict) -> None:
-        """Send the backlog, then let the relay finish the handshake when it sees our marker."""
+    def _replay(self, sync: Syncing, after: int, job: dict, listening: gevent.event.Event) -> None:
+        """Once the job's channel is live, send the backlog, then let the relay finish the handshake when it
+        sees our marker."""
+        if not listening.wait(self.marker_timeout):
+            if self._current(sync):
+                self._resync(sync)  # the feed is down: start over once it is back
+            return
         try:
             sync.last = self._send_backlog(sync, after)
             if not self._current(sync):

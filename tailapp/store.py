@@ -11,7 +11,6 @@ from redis.retry import Retry
 
 PREFIX = "tailapp:"
 NULL = ""  # how a hash field stores None
-JOB_CHANNEL_PATTERN = f"{PREFIX}ch:*"
 
 
 class key:  # noqa: N801 - used as a namespace: key.lines(job_id)
@@ -45,6 +44,7 @@ class key:  # noqa: N801 - used as a namespace: key.lines(job_id)
     def secrets(job_id: str) -> str:
         return f"{PREFIX}secrets:{job_id}"
 
+    jobs_channel = f"{PREFIX}jobfeed"  # every job change, for the job list (job channels carry only their own)
     jobs = f"{PREFIX}jobs"  # sorted set of job ids by created_at
     running = f"{PREFIX}running"  # set of running job ids, for the lost-job check
     unarchived = f"{PREFIX}unarchived"  # set of finished job ids not in the archive yet (retried until they are)
@@ -77,7 +77,7 @@ return n
 
 # A state change is written only when the job's current state is one of ARGV[1] (comma list; empty:
 # any), so a late "succeeded" cannot overwrite "cancelled" or "lost". Keeps the set of running jobs
-# (ARGV[2] is the job id) and publishes the whole hash.
+# (ARGV[2] is the job id) and publishes the whole hash on the job's channel and on the job list's (KEYS[4]).
 SET_FIELDS = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 if ARGV[1] ~= '' then
@@ -91,7 +91,9 @@ else
   redis.call('SREM', KEYS[3], ARGV[2])
 end
 local h = redis.call('HGETALL', KEYS[1])
-redis.call('PUBLISH', KEYS[2], 'J' .. cjson.encode(h))
+local message = 'J' .. cjson.encode(h)
+redis.call('PUBLISH', KEYS[2], message)
+redis.call('PUBLISH', KEYS[4], message)
 return h
 """
 
@@ -119,7 +121,8 @@ class Store:
         args = [",".join(only_from), job_id]
         for name, value in fields.items():
             args += [name, encode_field(value)]
-        flat = self._set_fields(keys=(key.job(job_id), key.channel(job_id), key.running), args=args)
+        keys = (key.job(job_id), key.channel(job_id), key.running, key.jobs_channel)
+        flat = self._set_fields(keys=keys, args=args)
         return None if flat is None else pairs_to_dict(flat)
 
     def create_job(self, job_id: str, fields: dict, created_at: int) -> None:
