@@ -30,12 +30,10 @@ def __getattr__(name: str):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     if name == "celery":  # what `celery -A tailapp.celery worker` loads
-        from tailapp.app import create_app
-        from tailapp.config import ConfigError
-
+        app, config = importlib.import_module("tailapp.app"), importlib.import_module("tailapp.config")
         try:
-            globals()["celery"] = create_app(serve=False).extensions["celery"]
-        except ConfigError as exc:  # one line for the operator, not a traceback through Celery's loader
+            globals()["celery"] = app.create_app(serve=False).extensions["celery"]
+        except config.ConfigError as exc:  # one line for the operator, not a traceback through Celery's loader
             raise SystemExit(f"tailapp: {exc}") from None
         return globals()["celery"]
     raise AttributeError(f"module 'tailapp' has no attribute {name!r}")

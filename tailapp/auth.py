@@ -22,8 +22,9 @@ from urllib.parse import urlparse
 from flask import Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from tailapp import sessions
+from tailapp import runtime, sockets
 from tailapp.config import ConfigError
+from tailapp.store import Store
 from tailapp.throttle import Throttle, Throttled
 from tailapp.users import LOCAL_USER, ROLES, TOKEN_USER, User, check_token_strength, load_accounts, token_user, verify
 
@@ -37,7 +38,7 @@ VERIFIED_SECONDS = 300  # a checked name and token pair is trusted this long wit
 class AuthState:
     """What one app knows about its users: accounts, the shared token, trusted proxies, the throttle."""
 
-    def __init__(self, settings: dict, redis_client):
+    def __init__(self, settings: dict, store: Store):
         self.token = settings.get("AUTH_TOKEN") or None
         if self.token is not None:
             check_token_strength(self.token)
@@ -48,8 +49,8 @@ class AuthState:
             raise ConfigError(f"TAILAPP_PROXY_DEFAULT_ROLE={self.proxy_role!r}: use one of {', '.join(ROLES)}")
         self.proxies = _networks(settings.get("TRUSTED_PROXIES") or "")
         self.enabled = bool(self.token or self.accounts or self.proxy_header)
-        self.throttle = Throttle(redis_client, settings["SIGNIN_FAILURES_PER_MINUTE"])
-        self.redis = redis_client
+        self.throttle = Throttle(store.signins, settings["SIGNIN_FAILURES_PER_MINUTE"])
+        self.sessions = store.sessions
         self.verified: dict[tuple[str | None, str], tuple[User, float]] = {}
 
     def user_named(self, name: str) -> User | None:
@@ -99,7 +100,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 def init_auth(app: Flask) -> None:
     """Check the auth settings (raises ConfigError) and guard every request."""
-    state = AuthState(app.config, app.extensions["tailapp"].store.redis)
+    state = AuthState(app.config, runtime.get(app).store)
     app.extensions["tailapp-auth"] = state
     app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
                       PERMANENT_SESSION_LIFETIME=timedelta(days=app.config["SESSION_DAYS"]))
@@ -201,12 +202,12 @@ def _proxy_user(state: AuthState) -> User | None:
 
 def _session_user(state: AuthState) -> User | None:
     session_id = session.get("sid")
-    record = sessions.get(state.redis, session_id)
+    record = state.sessions.get(session_id)
     if record is None:
         return None
     user = state.user_named(record.get("user", ""))
     if user is None or not _same(record.get("mark", ""), user.mark):
-        sessions.end(state.redis, session_id)  # the token changed since: this session is over
+        state.sessions.end(session_id)  # the token changed since: this session is over
         return None
     g.session_id = session_id
     return user
@@ -278,8 +279,8 @@ def login():
         error = "That name or token is not right." if state.accounts else "That token is not right."
         return render_template("login.html", error=error, users=bool(state.accounts)), 401
     state.throttle.succeeded(client_address())
-    sessions.end(state.redis, session.get("sid"))
-    session["sid"] = sessions.create(state.redis, user.name, user.mark, current_app.config["SESSION_DAYS"] * 86400)
+    state.sessions.end(session.get("sid"))
+    session["sid"] = state.sessions.create(user.name, user.mark, current_app.config["SESSION_DAYS"] * 86400)
     session.permanent = True
     log.info("%s signed in from %s", user.name, client_address())
     return redirect(_safe_next(request.args.get("next")), 303)
@@ -288,12 +289,10 @@ def login():
 @bp.post("/logout")
 def logout():
     """End this session on every server: its record goes, its Socket.IO connections are closed."""
-    from tailapp.events import close_session  # events imports this module
-
     session_id = session.pop("sid", None)
     if isinstance(session_id, str):
-        sessions.end(_state().redis, session_id)
-        close_session(session_id)
+        _state().sessions.end(session_id)
+        sockets.close_session(session_id)
     return redirect(url_for("auth.login"), 303)
 
 

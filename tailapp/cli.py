@@ -11,9 +11,15 @@ import time
 from datetime import datetime
 
 import click
+from werkzeug.security import generate_password_hash
 
 from tailapp import dev
+from tailapp.client import Client, ClientError, exit_code
+from tailapp.config import ConfigError
 from tailapp.joblist import shown
+from tailapp.params import ParamError, validate
+from tailapp.terminal import PlainOutput
+from tailapp.users import check_token_strength
 
 
 @click.group()
@@ -51,11 +57,6 @@ def run_dev(host: str | None, port: int | None, data_dir: str | None) -> None:
 @main.command(name="hash-token")
 def hash_token() -> None:
     """Print the hash of a user's token for TAILAPP_USERS_FILE (asked without echo, or read from stdin)."""
-    from werkzeug.security import generate_password_hash
-
-    from tailapp.config import ConfigError
-    from tailapp.users import check_token_strength
-
     if sys.stdin.isatty():
         token = click.prompt("token", hide_input=True, confirmation_prompt=True)
     else:
@@ -74,8 +75,6 @@ url_option = click.option("--url", envvar="TAILAPP_URL", default="http://127.0.0
 
 
 def _client(url: str):
-    from tailapp.client import Client
-
     return Client(url, os.environ.get("TAILAPP_TOKEN") or None, user=os.environ.get("TAILAPP_USER") or None)
 
 
@@ -84,9 +83,6 @@ def _one_line_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from tailapp.client import ClientError
-        from tailapp.params import ParamError
-
         try:
             return fn(*args, **kwargs)
         except (ClientError, ParamError) as exc:
@@ -97,9 +93,6 @@ def _one_line_errors(fn):
 
 def _follow(client, job_id: str, after: int = 0) -> None:
     """Stream the log: the bytes as written on a terminal (it renders them), rendered plain text otherwise."""
-    from tailapp.client import exit_code
-    from tailapp.terminal import PlainOutput
-
     stdout = click.get_binary_stream("stdout")
     out = stdout if stdout.isatty() else PlainOutput(stdout)
     try:
@@ -116,8 +109,6 @@ def _follow(client, job_id: str, after: int = 0) -> None:
 
 def _params(client, task: str, pairs: tuple[str, ...]) -> dict:
     """Typed parameters for `task` from key=value pairs, checked against what the server lists."""
-    from tailapp.params import validate
-
     spec = next((t for t in client.tasks() if t["name"] == task), None)
     if spec is None:
         raise click.ClickException(f"unknown task {task!r} (see {client.url}/api/tasks)")

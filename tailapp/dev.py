@@ -19,10 +19,11 @@ import click
 import redis
 import requests
 
-from tailapp import jobs
+from tailapp import jobs, runtime
 from tailapp import protocol as p
 from tailapp.config import ConfigError
 from tailapp.embedded import EmbeddedRedis, port_is_free, remembered_port
+from tailapp.tasks import import_task_modules
 
 READY_SECONDS = 60  # how long the server may take to answer
 CANCEL_SECONDS = 5  # how long running jobs get to end after their cancel
@@ -78,8 +79,6 @@ def _check_before_start(host: str, port: int, env: dict) -> None:
     if not port_is_free(host, port):
         raise DevError(f"port {port} on {host} is already in use: stop what uses it, or pick another port "
                        "with --port (or TAILAPP_PORT)")
-    from tailapp.app import import_task_modules  # Celery and Flask: only once the cheap checks passed
-
     try:
         import_task_modules(env.get("TAILAPP_TASK_MODULES"))
     except ConfigError as exc:
@@ -147,12 +146,10 @@ def _stop(children: list[subprocess.Popen], env: dict) -> None:
 
 def _store(env: dict):
     """The jobs' store, or None when Redis cannot be reached (then nothing is left to end)."""
-    from tailapp.app import create_app
-
     try:
-        store = create_app({"REDIS_URL": env["TAILAPP_REDIS_URL"], "DATA_DIR": env["TAILAPP_DATA_DIR"]},
-                           serve=False).extensions["tailapp"].store
-        store.redis.ping()
+        settings = runtime.load_settings({"REDIS_URL": env["TAILAPP_REDIS_URL"], "DATA_DIR": env["TAILAPP_DATA_DIR"]})
+        store = runtime.build_store(settings)
+        store.ping()
         return store
     except (KeyError, ConfigError, redis.RedisError) as exc:
         click.echo(f"running jobs not cancelled: {exc}", err=True)

@@ -7,20 +7,20 @@ import time
 
 import gevent
 import redis
-from flask import current_app, g, request
-from flask_socketio import ConnectionRefusedError, SocketIO, join_room
+from flask import g, request
+from flask_socketio import ConnectionRefusedError, join_room
 
 from tailapp import protocol as p
-from tailapp import sessions, transport
+from tailapp import runtime, sockets, transport
 from tailapp.auth import identify, local_only_refusal
 from tailapp.ratelimit import RateLimit
 from tailapp.store import unavailable_message
+from tailapp.store.sessions import Sessions
 from tailapp.throttle import Throttled
 
 log = logging.getLogger(__name__)
-socketio = SocketIO()  # bound to the app in create_app
+socketio = sockets.socketio
 SWEEP_SECONDS = 3  # how soon a logout on another server closes this server's connections of that session
-_session_of: dict[str, str] = {}  # Socket.IO sid -> the sign-in session it was opened with
 _sweeper: list = []
 # Each subscribe replays a backlog: a page with many jobs may resubscribe to all at once after a resync,
 # but one connection resubscribing 20 times a second made the server push 17 MB/s of replays.
@@ -30,14 +30,22 @@ UNJOINED_SECONDS = 10.0  # a connection that joins no namespace for this long is
 
 
 def _relay():
-    return current_app.extensions["tailapp"].relay
+    return runtime.get().relay
+
+
+def register() -> None:
+    """Attach the /tail handlers to Socket.IO."""
+    handlers = {"connect": on_connect, p.SUBSCRIBE: on_subscribe, p.UNSUBSCRIBE: on_unsubscribe,
+                p.WATCH_JOBS: on_watch_jobs, "disconnect": on_disconnect}
+    for event, handler in handlers.items():
+        socketio.on_event(event, handler, namespace=p.NAMESPACE)
+    socketio.on_error(p.NAMESPACE)(on_error)
 
 
 def _error(message: str) -> dict:
     return {"ok": False, "error": message}
 
 
-@socketio.on("connect", namespace=p.NAMESPACE)
 def on_connect(auth=None):
     refusal = local_only_refusal() or _identity_refusal(auth)
     if refusal is not None:
@@ -47,7 +55,7 @@ def on_connect(auth=None):
         gevent.spawn_later(REFUSED_CLOSE_SECONDS, _close_unjoined, eio_sid, "namespace connect refused")
         raise ConnectionRefusedError(refusal)
     if g.session_id is not None:
-        _session_of[request.sid] = g.session_id
+        sockets.remember_session(request.sid, g.session_id)
         _start_sweeper()
 
 
@@ -62,14 +70,13 @@ def _identity_refusal(auth) -> str | None:
 
 def _signed_out() -> bool:
     """True (and the connection is closed) when this connection's sign-in session has ended."""
-    session_id = _session_of.get(request.sid)
-    if session_id is None or sessions.get(current_app.extensions["tailapp"].store.redis, session_id):
+    session_id = sockets.session_of(request.sid)
+    if session_id is None or runtime.get().store.sessions.get(session_id):
         return False
-    socketio.server.disconnect(request.sid, namespace=p.NAMESPACE)
+    sockets.disconnect(request.sid)
     return True
 
 
-@socketio.on(p.SUBSCRIBE, namespace=p.NAMESPACE)
 def on_subscribe(payload=None):
     if _signed_out():
         return _error("signed out")
@@ -86,7 +93,6 @@ def on_subscribe(payload=None):
         return {**_error(unavailable_message(exc)), "retry": True}
 
 
-@socketio.on(p.UNSUBSCRIBE, namespace=p.NAMESPACE)
 def on_unsubscribe(payload=None):
     try:
         job_id = p.parse_unsubscribe(payload)
@@ -96,7 +102,6 @@ def on_unsubscribe(payload=None):
     return {"ok": True}
 
 
-@socketio.on(p.WATCH_JOBS, namespace=p.NAMESPACE)
 def on_watch_jobs(payload=None):
     if _signed_out():
         return _error("signed out")
@@ -104,43 +109,34 @@ def on_watch_jobs(payload=None):
     return {"ok": True}
 
 
-@socketio.on("disconnect", namespace=p.NAMESPACE)
 def on_disconnect(reason=None):
-    _session_of.pop(request.sid, None)
+    sockets.forget_session(request.sid)
     subscribes.forget(request.sid)
     _relay().forget_sid(request.sid)
 
 
-@socketio.on_error(p.NAMESPACE)
 def on_error(exc):
     # A handler bug must not reach the client as a trace, nor take the connection down.
     log.exception("socket.io handler failed", exc_info=exc)
     return _error("internal error")
 
 
-def close_session(session_id: str) -> None:
-    """Close this server's connections opened with that sign-in session (others' go within SWEEP_SECONDS)."""
-    for sid in [sid for sid, owner in list(_session_of.items()) if owner == session_id]:
-        socketio.server.disconnect(sid, namespace=p.NAMESPACE)
-
-
 def _start_sweeper() -> None:
     if not _sweeper:
-        redis_client = current_app.extensions["tailapp"].store.redis
-        _sweeper.append(socketio.start_background_task(_sweep, redis_client))
+        _sweeper.append(socketio.start_background_task(_sweep, runtime.get().store.sessions))
 
 
-def _sweep(redis_client) -> None:
+def _sweep(records: Sessions) -> None:
     """Close connections whose sign-in session ended (logged out on another server, token rotated)."""
     while True:
         socketio.sleep(SWEEP_SECONDS)
         try:
-            owned = list(_session_of.items())
+            owned = sockets.owned_connections()
             if not owned:
                 continue
-            for (sid, _), alive in zip(owned, sessions.alive(redis_client, [s for _, s in owned]), strict=True):
+            for (sid, _), alive in zip(owned, records.alive([s for _, s in owned]), strict=True):
                 if not alive:
-                    socketio.server.disconnect(sid, namespace=p.NAMESPACE)
+                    sockets.disconnect(sid)
         except Exception:  # Redis away for a moment: try again next round
             log.warning("session sweep failed", exc_info=True)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tailapp import jobs
 from tailapp import protocol as p
-from tailapp.store import Store, key
+from tailapp.store import Store
 
 BATCH = 200  # ids read from the index per round trip
 SCAN = 5_000  # jobs looked at per page at most; past that the page ends early and says where to go on
@@ -84,7 +84,7 @@ def _older(store: Store, position: tuple[int, str] | None):
     top = "+inf" if position is None else position[0]
     offset = 0
     while True:
-        batch = store.redis.zrevrangebyscore(key.jobs, top, "-inf", start=offset, num=BATCH, withscores=True)
+        batch = store.jobs_by_time(top, offset, BATCH)
         if not batch:
             return
         offset += len(batch)
@@ -100,11 +100,7 @@ def _seen(position: tuple[int, str] | None, job_id: str, score: int) -> bool:
 def _load(store: Store, ids: list[str]):
     """The jobs of `ids` in order: their Redis hashes in one round trip; the archive read only for a job the
     page actually reaches (a short page must not open 200 archive files)."""
-    with store.redis.pipeline(transaction=False) as pipe:
-        for job_id in ids:
-            pipe.hgetall(key.job(job_id))
-        hashes = pipe.execute()
-    for job_id, fields in zip(ids, hashes, strict=True):
+    for job_id, fields in zip(ids, store.job_hashes(ids), strict=True):
         job = jobs.to_object(fields) if fields else jobs.get(store, job_id)
         if job is not None:
             yield job

@@ -8,7 +8,7 @@ import time
 import uuid
 
 from tailapp import protocol as p
-from tailapp.store import NULL, Store, encode_field, encode_line, key
+from tailapp.store import NULL, Store, encode_field, encode_line
 
 log = logging.getLogger(__name__)
 _INT_FIELDS = ("created_at", "started_at", "finished_at", "exit_code", "lines")
@@ -106,20 +106,20 @@ def finish(store: Store, job_id: str, state: str, exit_code: int | None = None, 
 
 def archive(store: Store, job: dict) -> bool:
     """Copy a finished job to the archive, then let its Redis keys expire; on failure keep them (and the
-    job in key.unarchived, which the watchdog retries). True once archived."""
+    job on the store's unarchived list, which the watchdog retries). True once archived."""
     if store.archive is None:
         return False
-    store.redis.sadd(key.unarchived, job["id"])  # first: a worker killed while copying is retried too
+    store.mark_unarchived(job["id"])  # first: a worker killed while copying is retried too
     try:
         store.archive.save(job, store.all_elements(job["id"]))
     except OSError as exc:
         log.error("job %s not archived, its Redis keys stay until a retry succeeds: %s", job["id"], exc)
         return False
-    if not store.redis.exists(key.job(job["id"])):
+    if not store.job_exists(job["id"]):
         store.archive.delete(job["id"])  # deleted while we were copying it: do not bring it back
     else:
         store.expire(job["id"], store.ttl_seconds)
-    store.redis.srem(key.unarchived, job["id"])
+    store.mark_archived(job["id"])
     return True
 
 
@@ -127,10 +127,10 @@ def retry_archives(store: Store, finished_before_s: float = 0) -> int:
     """Archive again the finished jobs whose copy failed, among those that finished more than
     `finished_before_s` seconds ago (younger ones may still be being copied); return how many are now."""
     archived = 0
-    for job_id in store.redis.smembers(key.unarchived):
+    for job_id in store.unarchived_ids():
         fields = store.job_hash(job_id)
         if not fields:  # deleted meanwhile
-            store.redis.srem(key.unarchived, job_id)
+            store.mark_archived(job_id)
             continue
         job = to_object(fields)
         if job["state"] in p.TERMINAL and (job["finished_at"] or 0) < now_ms() - finished_before_s * 1000:
@@ -149,9 +149,9 @@ def prune(store: Store, keep_days: int, keep_jobs: int) -> int:
     """Delete finished jobs beyond the retention settings; return how many."""
     doomed: set[str] = set()
     if keep_days:
-        doomed.update(store.redis.zrangebyscore(key.jobs, "-inf", now_ms() - keep_days * 86_400_000))
+        doomed.update(store.job_ids_created_until(now_ms() - keep_days * 86_400_000))
     if keep_jobs:
-        doomed.update(store.redis.zrevrange(key.jobs, keep_jobs, -1))
+        doomed.update(store.job_ids_beyond_newest(keep_jobs))
     removed = 0
     for job_id in doomed:
         job = get(store, job_id)
@@ -171,11 +171,11 @@ def cancel(store: Store, job: dict, by: str | None = None, via: str | None = Non
         ended = finish(store, job["id"], p.CANCELLED, None, "cancelled before it started", only_from=(p.QUEUED,),
                        extra=who)
         if ended is not None:
-            store.redis.delete(key.secrets(job["id"]))  # its worker will never take them
+            store.drop_secrets(job["id"])  # its worker will never take them
             return ended
     store.set_fields(job["id"], who, only_from=(p.QUEUED, p.RUNNING))
     # Running (or it started just now): the worker's supervisor sees the flag within a fraction of a second.
-    store.redis.set(key.cancel(job["id"]), 1, ex=CANCEL_FLAG_SECONDS)
+    store.request_cancel(job["id"], CANCEL_FLAG_SECONDS)
     return get(store, job["id"]) or job
 
 
@@ -187,11 +187,11 @@ def reap_lost(store: Store, heartbeat_seconds: int) -> list[str]:
     lost = []
     for job_id in running_ids(store):
         job = get(store, job_id)
-        if job is None or job["state"] != p.RUNNING or store.redis.exists(key.heartbeat(job_id)):
+        if job is None or job["state"] != p.RUNNING or store.has_heartbeat(job_id):
             continue
         if now_ms() - (job["started_at"] or 0) < heartbeat_seconds * 1000:
             continue  # just started: its first heartbeat may not be written yet
-        if not store.redis.set(f"{key.heartbeat(job_id)}:reaping", 1, nx=True, ex=60):
+        if not store.claim_reaping(job_id):
             continue  # another server is on it
         abandon(store, job_id, p.LOST, LOST_LINE, "worker lost")
         lost.append(job_id)
@@ -200,7 +200,7 @@ def reap_lost(store: Store, heartbeat_seconds: int) -> list[str]:
 
 def running_ids(store: Store) -> set[str]:
     """Ids of the jobs in state running."""
-    return store.redis.smembers(key.running)
+    return store.running_ids()
 
 
 def abandon(store: Store, job_id: str, state: str, line: str, error: str) -> dict | None:

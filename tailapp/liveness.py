@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-import time
 
 import redis
 from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready, worker_shutdown
 
-from tailapp import logs
-from tailapp.store import key
+from tailapp import logs, runtime
+from tailapp.store import Store
 
 log = logging.getLogger(__name__)
 BEAT_SECONDS = 5
@@ -24,38 +23,23 @@ TTL_SECONDS = 20  # a worker missing this long is not counted
 _stop = threading.Event()
 
 
-def beat(client: redis.Redis, name: str) -> None:
-    """Mark worker `name` alive for TTL_SECONDS; forget workers that expired."""
-    now = time.time()
-    with client.pipeline(transaction=False) as pipe:
-        pipe.zadd(key.workers, {name: now + TTL_SECONDS})
-        pipe.zremrangebyscore(key.workers, "-inf", now)
-        pipe.execute()
-
-
-def live_workers(client: redis.Redis) -> int:
-    """How many workers beat within the last TTL_SECONDS."""
-    return int(client.zcount(key.workers, time.time(), "+inf"))
-
-
-def _loop(client: redis.Redis, name: str) -> None:
+def _loop(store: Store, name: str) -> None:
     while not _stop.is_set():
         try:
-            beat(client, name)
+            store.worker_beat(name, TTL_SECONDS)
         except redis.RedisError as exc:
             log.warning("worker beat failed: %s", exc)
         _stop.wait(BEAT_SECONDS)
 
 
-def _store_client(sender) -> redis.Redis:
-    return sender.app.flask_app.extensions["tailapp"].store.redis
+def _store(sender) -> Store:
+    return runtime.get(sender.app.flask_app).store
 
 
 @worker_ready.connect
 def _on_ready(sender=None, **_) -> None:
     name = getattr(sender, "hostname", None) or socket.gethostname()
-    client = _store_client(sender)
-    threading.Thread(target=_loop, args=(client, name), name="tailapp-liveness", daemon=True).start()
+    threading.Thread(target=_loop, args=(_store(sender), name), name="tailapp-liveness", daemon=True).start()
     log.info("worker %s ready", name)
 
 
@@ -63,7 +47,7 @@ def _on_ready(sender=None, **_) -> None:
 def _on_shutdown(sender=None, **_) -> None:
     _stop.set()
     try:
-        _store_client(sender).zrem(key.workers, getattr(sender, "hostname", None) or socket.gethostname())
+        _store(sender).worker_gone(getattr(sender, "hostname", None) or socket.gethostname())
     except (redis.RedisError, AttributeError):
         pass
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 
 import redis
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from tailapp import liveness
 from tailapp import protocol as p
-from tailapp.store import Store, key
+from tailapp import runtime
+from tailapp.store import Store
 
 JOB_SAMPLE = 1000  # jobs by state are counted among the newest this many (plus every running job)
 
@@ -19,7 +19,8 @@ JOB_SAMPLE = 1000  # jobs by state are counted among the newest this many (plus 
 class Metrics:
     """The counters the relay feeds, and gauges read when Prometheus scrapes."""
 
-    def __init__(self, store: Store, server, relay):
+    def __init__(self, store: Store, server):
+        self.server = server
         self.registry = CollectorRegistry()
         self.written = Counter("tailapp_lines_written", "Lines written by workers to the jobs watched here, as "
                                "seen on this server's Redis feed", registry=self.registry)
@@ -32,11 +33,14 @@ class Metrics:
                          registry=self.registry)
         Gauge("tailapp_viewers_connected", "Socket.IO clients connected to /tail",
               registry=self.registry).set_function(lambda: _count_room(server, None))
+        self.registry.register(JobStates(store))
+
+    def watch(self, relay) -> None:
+        """Add the gauges read from the relay."""
         Gauge("tailapp_subscriptions", "Job subscriptions (joined or replaying their backlog)",
-              registry=self.registry).set_function(lambda: _subscriptions(server, relay))
+              registry=self.registry).set_function(lambda: _subscriptions(self.server, relay))
         Gauge("tailapp_relay_connected", "1 while the relay's Redis feed is up",
               registry=self.registry).set_function(lambda: 1 if relay.connected else 0)
-        self.registry.register(JobStates(store))
 
     def lines_seen(self, count: int, newest_ms: int) -> None:
         self.written.inc(count)
@@ -64,11 +68,7 @@ class JobStates:
                                    f"{JOB_SAMPLE})", labels=["state"])
         counts = dict.fromkeys(p.STATES, 0)
         ids = self.store.recent_job_ids(JOB_SAMPLE)
-        with self.store.redis.pipeline(transaction=False) as pipe:
-            for job_id in ids:
-                pipe.hget(key.job(job_id), "state")
-            pipe.scard(key.running)
-            *states, running = pipe.execute()
+        states, running = self.store.states_of(ids), self.store.running_count()
         for state in states:
             if state in counts:
                 counts[state] += 1
@@ -79,10 +79,7 @@ class JobStates:
 
 
 def init_metrics(app: Flask) -> None:
-    """Create the app's metrics and add /healthz and /metrics."""
-    runtime = app.extensions["tailapp"]
-    runtime.metrics = Metrics(runtime.store, runtime.relay.server, runtime.relay)
-    runtime.relay.metrics = runtime.metrics
+    """Add /healthz and /metrics (the runtime's Metrics are built with it)."""
     app.add_url_rule("/healthz", "healthz", healthz)
     app.add_url_rule("/metrics", "metrics", metrics)
 
@@ -92,12 +89,12 @@ RELAY_DOWN_LIMIT = 30.0  # seconds the relay may stay off its feed before /healt
 
 def healthz() -> tuple[Response, int]:
     """200 with {"redis": "ok", ...} when Redis answers and the relay follows it, else 503."""
-    runtime = current_app.extensions["tailapp"]
-    relay = runtime.relay
+    shared = runtime.get()
+    relay = shared.relay
     body = {"redis": "ok", "workers": 0, "relay": "connected" if relay.connected else "reconnecting"}
     try:
-        runtime.store.redis.ping()
-        body["workers"] = liveness.live_workers(runtime.store.redis)
+        shared.store.ping()
+        body["workers"] = shared.store.live_workers()
     except redis.BusyLoadingError:
         body["redis"] = "loading"
     except redis.RedisError as exc:
@@ -110,5 +107,5 @@ def healthz() -> tuple[Response, int]:
 
 
 def metrics() -> Response:
-    registry = current_app.extensions["tailapp"].metrics.registry
+    registry = runtime.get().metrics.registry
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

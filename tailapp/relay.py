@@ -15,6 +15,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import gevent
 import gevent.event
@@ -23,17 +24,19 @@ import redis
 from tailapp import jobs
 from tailapp import protocol as p
 from tailapp.outbox import Outbox
-from tailapp.store import Store, decode_message, key
+from tailapp.store import Feed, JobChanged, Lines, Marker, Store, Subscription, decode
 from tailapp.watch import Watches
 
+if TYPE_CHECKING:
+    from tailapp.metrics import Metrics
+
 log = logging.getLogger(__name__)
-MARKER = "S"  # "S<token>" on a job channel: subscription <token> has read its backlog
+FEED_KINDS = {Lines: "lines", JobChanged: "job", Marker: "marker"}  # labels of tailapp_feed_messages_total
 BEHIND_FLUSH = 0.02  # while the feed stays busy, held lines still go this often
 FIRST_READ = 16  # lines of the first backlog read (1 MB at most); later reads are sized by the bytes per line seen
 READ_BYTES = p.PACKET_BYTES  # what one backlog read aims at
 ROOM_BYTES = 2 * p.PACKET_BYTES  # the next backlog packet waits until the viewer's queue holds less than this
 HELD_BYTES = 4 * p.PACKET_BYTES  # live lines a replay may hold for its viewer; past it the viewer resyncs
-FEED_KINDS = {"L": "lines", "J": "job", MARKER: "marker"}  # the first character of a feed message
 
 
 @dataclass
@@ -52,11 +55,11 @@ class Syncing:
 class Relay:
     """Reads every job channel once and emits to the rooms; runs subscription handshakes."""
 
-    def __init__(self, server, store: Store, pubsub_client: redis.Redis, *, replay_chunk: int = 5000,
-                 ignore_queue: bool = False, max_subscriptions: int = 50):
+    def __init__(self, server, store: Store, feed: Feed | None, *, replay_chunk: int = 5000,
+                 ignore_queue: bool = False, max_subscriptions: int = 50, metrics: Metrics | None = None):
         self.server = server  # the python-socketio Server
         self.store = store
-        self.pubsub_client = pubsub_client
+        self.feed = feed
         self.replay_chunk = replay_chunk
         self.max_subscriptions = max_subscriptions
         self.marker_timeout = 10.0
@@ -64,10 +67,10 @@ class Relay:
         self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
         self.connected = False
         self.changed_at = time.monotonic()  # when `connected` last changed (from False: since the start)
-        self.metrics = None  # tailapp.metrics.Metrics, when the app has them
+        self.metrics = metrics
         self.outbox = Outbox(server, self.emit_options)
         self.watches = Watches(self._listen, self._unlisten)
-        self._pubsub = None  # the feed connection, while there is one
+        self._subscription: Subscription | None = None  # the feed connection, while there is one
         self._greenlet = self._sweeper = None
 
     # -- the feed -----------------------------------------------------------------------------------
@@ -87,23 +90,23 @@ class Relay:
     def _run(self) -> None:
         delay, lost_feed = 0.1, False
         while True:
-            pubsub = self.pubsub_client.pubsub()  # with the confirmations: they say when a channel is live
+            subscription = self.feed.subscription(self.watches.confirmed)
             try:
-                pubsub.subscribe(key.jobs_channel)
-                self._pubsub = pubsub
+                subscription.start()
+                self._subscription = subscription
                 self.watches.reconnected()
                 if lost_feed:
                     self._recover()
                 self._set_connected(True)
                 delay = 0.1
-                self._follow(pubsub)
+                self._follow(subscription)
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("relay lost Redis (%s); reconnecting in %.1fs", exc, delay)
             except Exception:
                 log.exception("relay error; reconnecting")
             finally:
-                self._pubsub = None
-                pubsub.close()
+                self._subscription = None
+                subscription.close()
             self._set_connected(False)
             lost_feed = True
             gevent.sleep(delay)
@@ -124,42 +127,46 @@ class Relay:
             log.warning("Redis pool not reopened at once: %s", exc)
         self._tell_everyone_to_resync()
 
-    def _received(self, channel: str, data: str) -> None:
-        if self.metrics is not None:
-            self.metrics.feed_messages.labels(FEED_KINDS.get(data[:1], "other")).inc()
+    def _handle_safely(self, job_id: str | None, data: str) -> None:
         try:
-            if channel == key.jobs_channel:
-                self._job_listed(data)
+            message = decode(data)
+            self._count_received(message)
+            if job_id is None:
+                self._job_listed(message)
             else:
-                self._handle(channel, data)
+                self._handle(job_id, message)
         except ValueError as exc:  # not a message tailapp wrote: skip it
-            log.error("skipped a malformed message on %s: %s", channel, exc)
+            log.error("skipped a malformed message on the channel of job %s: %s", job_id or "list", exc)
 
-    def _job_listed(self, data: str) -> None:
+    def _job_listed(self, message: Lines | JobChanged | Marker) -> None:
         """A job changed: tell the viewers of the job list (the job's own viewers hear it on its channel)."""
+        if not isinstance(message, JobChanged):
+            raise ValueError(f"a {type(message).__name__} on the job list's channel")
         if self._has_members(p.JOBS_ROOM):
-            kind, fields = decode_message(data)
-            if kind != "job":
-                raise ValueError(f"not a job on the job list's channel: {data[:20]!r}")
-            self.server.emit(p.JOB, jobs.to_object(fields), to=p.JOBS_ROOM, namespace=p.NAMESPACE,
+            self.server.emit(p.JOB, jobs.to_object(message.fields), to=p.JOBS_ROOM, namespace=p.NAMESPACE,
                              **self.emit_options)
 
+    def _count_received(self, message: Lines | JobChanged | Marker) -> None:
+        if self.metrics is not None:
+            self.metrics.feed_messages.labels(FEED_KINDS[type(message)]).inc()
+
+    # -- which job channels the feed holds (tailapp.watch) -------------------------------------------
     def _listen(self, job_ids: list[str]) -> None:
-        self._send_to_feed("subscribe", job_ids)
+        self._change_feed(job_ids, listen=True)
 
     def _unlisten(self, job_ids: list[str]) -> None:
-        self._send_to_feed("unsubscribe", job_ids)
+        self._change_feed(job_ids, listen=False)
 
-    def _send_to_feed(self, command: str, job_ids: list[str]) -> None:
+    def _change_feed(self, job_ids: list[str], listen: bool) -> None:
         # From any greenlet, while the relay's greenlet reads the same connection: redis-py locks only the
         # writers. Without a feed (or when the write fails) the next feed connection subscribes every
         # watched channel again.
-        pubsub = self._pubsub
-        if pubsub is not None:
+        subscription = self._subscription
+        if subscription is not None:
             try:
-                getattr(pubsub, command)(*(key.channel(job_id) for job_id in job_ids))
+                (subscription.listen if listen else subscription.unlisten)(job_ids)
             except redis.RedisError as exc:
-                log.warning("%s of %d job channels not sent: %s", command, len(job_ids), exc)
+                log.warning("feed change for %d job channels not sent: %s", len(job_ids), exc)
 
     def _sweep(self) -> None:
         while True:
@@ -169,14 +176,11 @@ class Relay:
     def _in_use(self, job_id: str) -> bool:
         return bool(self.syncing.get(job_id)) or self._has_members(p.job_room(job_id))
 
-    def _follow(self, pubsub) -> None:
+    def _follow(self, subscription: Subscription) -> None:
         batch_started = time.monotonic()
-        for message in pubsub.listen():
-            self.outbox.behind = pubsub.connection.can_read(timeout=0)
-            if message["type"] == "message":
-                self._received(message["channel"], message["data"])
-            elif message["type"] == "subscribe" and message["channel"] != key.jobs_channel:
-                self.watches.confirmed(key.job_from_channel(message["channel"]))
+        for job_id, data in subscription:
+            self.outbox.behind = subscription.pending()
+            self._handle_safely(job_id, data)
             now = time.monotonic()
             if not self.outbox.behind or now - batch_started > BEHIND_FLUSH:
                 self.outbox.tick()
@@ -184,24 +188,22 @@ class Relay:
                 if self.outbox.behind:
                     gevent.sleep(0)  # reads from a full buffer never yield: let writers and replays run
 
-    def _handle(self, channel: str, data: str) -> None:
-        job_id = key.job_from_channel(channel)
+    def _handle(self, job_id: str, message: Lines | JobChanged | Marker) -> None:
         room = p.job_room(job_id)
         waiting = self.syncing.get(job_id)
-        if data[:1] == MARKER:
-            self._marker_seen(waiting, data[1:])
+        if isinstance(message, Marker):
+            self._marker_seen(waiting, message.token)
             return
-        if data[:1] == "L":
-            self._count_written(data)
+        if isinstance(message, Lines):
+            self._count_written(message)
             if not waiting and not self._has_members(room):
-                return  # nobody watches this job here: skip decoding
-        kind, body = decode_message(data)
-        if kind == "lines":
-            seq, texts, times = body
-            event, payload, rooms = p.LINES, {"job": job_id, "seq": seq, "lines": texts, "times": times}, room
+                return  # nobody watches this job here: its lines are never split
+            texts = message.texts
+            event, payload, rooms = p.LINES, {"job": job_id, "seq": message.seq, "lines": texts,
+                                              "times": message.times}, room
             self._count_relayed("live", len(texts))
         else:
-            event, payload, rooms = p.JOB, jobs.to_object(body), room
+            event, payload, rooms = p.JOB, jobs.to_object(message.fields), room
         for sync in (waiting or {}).values():
             sync.held.append((event, payload))
         if event == p.LINES:
@@ -210,10 +212,9 @@ class Relay:
         self.outbox.flush(job_id)  # a job event comes after every line before it
         self.server.emit(event, payload, to=rooms, namespace=p.NAMESPACE, **self.emit_options)
 
-    def _count_written(self, data: str) -> None:
-        if self.metrics is not None:  # the newest line is the last element: "<ms> <text>"
-            last = data.rfind("\n") + 1
-            self.metrics.lines_seen(data.count("\n"), int(data[last : data.index(" ", last)]))
+    def _count_written(self, lines: Lines) -> None:
+        if self.metrics is not None:
+            self.metrics.lines_seen(lines.count, lines.newest_ms)
 
     def _count_relayed(self, source: str, count: int) -> None:
         if self.metrics is not None:
@@ -306,7 +307,7 @@ class Relay:
                 self._resync(sync)
                 return
             self._emit(sync, p.JOB, job)
-            self.store.redis.publish(key.channel(sync.job_id), MARKER + sync.token)
+            self.store.publish_marker(sync.job_id, sync.token)
         except redis.RedisError as exc:
             log.warning("backlog of %s not sent: %s", sync.job_id, exc)
         if not sync.joined.wait(self.marker_timeout) and self._current(sync):

@@ -15,10 +15,10 @@ import socket
 import gevent
 from gevent import pywsgi
 
-from tailapp import events, logs, transport, watchdog
+from tailapp import events, logs, runtime, transport, watchdog
 from tailapp.app import ConfigError, create_app
 from tailapp.auth import check_bind
-from tailapp.events import socketio
+from tailapp.sockets import socketio
 
 log = logging.getLogger("tailapp.server")
 
@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> None:
         check_bind(args.host, app.config)
     except (ConfigError, PermissionError) as exc:
         raise SystemExit(f"tailapp: {exc}") from None
-    runtime = start(app)
-    gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(_stop, runtime))
+    shared = start(app)
+    gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(_stop, shared))
     log.info("serving on http://%s:%d", args.host, args.port)
     try:
         socketio.run(app, host=args.host, port=args.port, log_output=False, handler_class=NoDelayHandler)
@@ -67,12 +67,12 @@ def wsgi():
 
 def start(app):
     """Start what a server runs beside the requests: the relay from Redis and the lost-job watchdog."""
-    runtime = app.extensions["tailapp"]
-    runtime.store.warm()
-    runtime.relay.start()
-    watchdog.start(runtime.store, runtime.settings)
+    shared = runtime.get(app)
+    shared.store.warm()
+    shared.relay.start()
+    watchdog.start(shared.store, shared.settings)
     gevent.spawn(events.close_unjoined_connections)
-    return runtime
+    return shared
 
 
 HEADER_SECONDS = 10  # a request line, and then its headers, must each arrive within this

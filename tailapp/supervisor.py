@@ -22,7 +22,7 @@ from contextvars import ContextVar
 
 import redis
 
-from tailapp.store import Store, key
+from tailapp.store import Store
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10  # a job whose heartbeat is older than this is lost
@@ -95,7 +95,7 @@ class Supervisor:
             self._kill_groups()  # nothing the job started outlives it
 
     def beat(self) -> None:
-        self.store.redis.set(key.heartbeat(self.job_id), int(time.time() * 1000), ex=HEARTBEAT_SECONDS)
+        self.store.beat(self.job_id, HEARTBEAT_SECONDS)
 
     def _run(self) -> None:
         ticks = 0
@@ -104,7 +104,7 @@ class Supervisor:
             try:
                 if ticks % 8 == 0:
                     self.beat()
-                if not self.cancelled.is_set() and self.store.redis.exists(key.cancel(self.job_id)):
+                if not self.cancelled.is_set() and self.store.cancel_requested(self.job_id):
                     self._cancel()
             except redis.RedisError as exc:  # Redis away: the writer retries; keep watching
                 log.warning("supervisor of %s: %s", self.job_id, exc)

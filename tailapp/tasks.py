@@ -7,7 +7,9 @@ through its states.
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -16,11 +18,11 @@ from dataclasses import dataclass, field
 import redis
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from flask import current_app, has_app_context
 
-from tailapp import jobs
+from tailapp import jobs, runtime
 from tailapp import protocol as p
 from tailapp.capture import capture
+from tailapp.config import ConfigError
 from tailapp.masking import MASK, MaskedStore, Masker
 from tailapp.params import describe, is_secret, public, split_secrets
 from tailapp.supervisor import JobCancelled, Supervisor
@@ -96,7 +98,7 @@ def register(spec: TailTask, **options):
         # Started through Celery directly, the id is a dashed UUID; job ids are its 32 hex digits.
         job_id = self.request.id.replace("-", "")
         code = run_job(spec, job_id, params)
-        job = jobs.get(_runtime().store, job_id)
+        job = jobs.get(runtime.get().store, job_id)
         if job is not None and job["state"] != p.SUCCEEDED:
             raise JobEnded(f"job {job['state']}" + (f": {job['error']}" if job["error"] else ""))
         return code
@@ -107,26 +109,32 @@ def register(spec: TailTask, **options):
     return celery_task
 
 
-def _runtime():
-    """The app's runtime; outside a tailapp Flask app (a plain Celery worker), one built from settings."""
-    if has_app_context() and "tailapp" in current_app.extensions:
-        return current_app.extensions["tailapp"]
-    from tailapp.app import standalone_runtime
+def import_task_modules(names: str | None) -> None:
+    """Import tailapp's demo and the comma-separated modules that define tail tasks, so they are registered.
 
-    return standalone_runtime()
+    The current directory is searched too (as `flask run` does), whatever script started the process.
+    """
+    importlib.import_module("tailapp.demo")
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    for module in filter(None, (m.strip() for m in (names or "").split(","))):
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # any error in the user's module is reported the same way
+            raise ConfigError(f"TAILAPP_TASK_MODULES: cannot import {module!r}: {type(exc).__name__}: {exc}") from exc
 
 
 def run_job(spec: TailTask, job_id: str, params: dict) -> int | None:
     """Run one job: mark it running, capture its output, record how it ended. Returns the exit code."""
-    runtime = _runtime()
-    if jobs.get(runtime.store, job_id) is None:  # started straight through Celery, not through the API
-        jobs.create(runtime.store, spec.name, split_secrets(spec.params, params)[0], job_id)
-    if jobs.start(runtime.store, job_id) is None:
+    shared = runtime.get()
+    if jobs.get(shared.store, job_id) is None:  # started straight through Celery, not through the API
+        jobs.create(shared.store, spec.name, split_secrets(spec.params, params)[0], job_id)
+    if jobs.start(shared.store, job_id) is None:
         return None  # cancelled while queued, or already over
-    params, missing = _with_secrets(runtime.store, spec, job_id, params)
+    params, missing = _with_secrets(shared.store, spec, job_id, params)
     # From here on, everything the job writes (lines and fields) goes through the job's masker.
-    store = MaskedStore(runtime.store, _masker(runtime.settings, spec, params))
-    writer = _writer(runtime.settings, store, job_id)
+    store = MaskedStore(shared.store, _masker(shared.settings, spec, params))
+    writer = _writer(shared.settings, store, job_id)
     try:
         with Supervisor(store, job_id).watching():
             state, code, error = _call(spec, params, writer) if not missing else (p.FAILED, None, missing)

@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 import time
 
-import redis
+from tailapp.store.sessions import SigninCounts
 
 log = logging.getLogger("tailapp.auth")
 
 FREE_FAILURES = 5
 MAX_BACKOFF_SECONDS = 15 * 60
 COUNT_SECONDS = 24 * 3600  # a client's failures are forgotten a day after its last one
-PREFIX = "tailapp:signin:"
 
 
 class Throttled(Exception):
@@ -32,33 +31,30 @@ class Throttled(Exception):
 class Throttle:
     """Failed sign-in accounting for one installation (shared through Redis)."""
 
-    def __init__(self, client: redis.Redis, global_per_minute: int):
-        self.redis = client
+    def __init__(self, counts: SigninCounts, global_per_minute: int):
+        self.counts = counts
         self.global_per_minute = global_per_minute
 
     def check(self, client_address: str) -> None:
         """Raise Throttled when this client (or everyone) must wait before trying again."""
-        wait = self.redis.ttl(f"{PREFIX}wait:{client_address}")
+        wait = self.counts.wait_left(client_address)
         if wait > 0:
             raise Throttled(f"too many failed sign-ins from your address: try again in {wait} s", wait)
         minute = int(time.time() // 60)
-        failures = int(self.redis.get(f"{PREFIX}global:{minute}") or 0)
+        failures = self.counts.failures_in(minute)
         if self.global_per_minute and failures >= self.global_per_minute:
             retry = 60 - int(time.time()) % 60
             raise Throttled(f"too many failed sign-ins on this server: try again in {retry} s", retry)
 
     def failed(self, client_address: str, who: str) -> None:
         """Count a failure, start this client's backoff when due, and log it."""
-        count_key, minute_key = f"{PREFIX}count:{client_address}", f"{PREFIX}global:{int(time.time() // 60)}"
-        with self.redis.pipeline() as pipe:
-            pipe.incr(count_key).expire(count_key, COUNT_SECONDS).incr(minute_key).expire(minute_key, 120)
-            count, _, global_count, _ = pipe.execute()
+        count, global_count = self.counts.count_failure(client_address, int(time.time() // 60), COUNT_SECONDS)
         backoff = 0
         if count >= FREE_FAILURES:
             backoff = min(2 ** (count - FREE_FAILURES), MAX_BACKOFF_SECONDS)
-            self.redis.set(f"{PREFIX}wait:{client_address}", 1, ex=backoff)
+            self.counts.hold(client_address, backoff)
         log.warning("failed sign-in as %s from %s: %d in a row from there, %d on this installation this minute%s",
                     who, client_address, count, global_count, f"; it waits {backoff} s" if backoff else "")
 
     def succeeded(self, client_address: str) -> None:
-        self.redis.delete(f"{PREFIX}count:{client_address}", f"{PREFIX}wait:{client_address}")
+        self.counts.clear(client_address)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from tailapp.api import ApiError, NoBaseline, comparison, list_filter, list_page, load_job, search_jobs, start_job
 from tailapp.joblist import Filter
+from tailapp.launch import RequestError, load_job, start_job
 from tailapp.protocol import STATES
+from tailapp.queries import NoBaseline, comparison, list_filter, list_page, search_jobs
 from tailapp.tasks import REGISTRY, title_of
 
 bp = Blueprint("views", __name__)
@@ -19,7 +20,7 @@ def _index(error: str | None = None, status: int = 200):
     try:
         match, before = list_filter(request.args), request.args.get("before") or None
         listed = list_page(match, current_app.config["JOB_LIST_LIMIT"], before)
-    except ApiError as exc:
+    except RequestError as exc:
         match, before, error, status = Filter(), None, exc.message, exc.status
         listed = list_page(match, current_app.config["JOB_LIST_LIMIT"])
     return render_template("index.html", tasks=tasks, jobs=listed["jobs"], next=listed["next"], before=before,
@@ -45,7 +46,7 @@ def start():
     params = {k: v for k, v in params.items() if k in names} if spec else params
     try:
         job = start_job(task, params, from_form=True)
-    except ApiError as exc:
+    except RequestError as exc:
         return _index(exc.message, exc.status)
     return redirect(url_for("views.job_page", job_id=job["id"]), 303)
 
@@ -80,6 +81,6 @@ def search_page():
     tasks = [spec.info() for spec in REGISTRY.values()]
     try:
         found, error, status = search_jobs(request.args), None, 200
-    except ApiError as exc:
+    except RequestError as exc:
         found, error, status = None, exc.message, exc.status
     return render_template("search.html", found=found, error=error, tasks=tasks, args=request.args), status

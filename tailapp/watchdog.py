@@ -27,7 +27,7 @@ def _loop(store: Store, settings: dict, interval: float) -> None:
     loops, healthy_since = 0, time.monotonic()
     while True:
         try:
-            store.redis.ping()
+            store.ping()
             # After a Redis outage every heartbeat may have expired meanwhile: give the workers one
             # heartbeat period to beat again before anything counts as lost.
             if time.monotonic() - healthy_since > HEARTBEAT_SECONDS:

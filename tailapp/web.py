@@ -8,20 +8,19 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from werkzeug.exceptions import HTTPException, NotFound
 from wtforms.validators import ValidationError
 
-from tailapp import api, codec, events, transport, vendor, views
+from tailapp import api, events, vendor, views
 from tailapp.auth import init_auth
 from tailapp.hosts import HostCheck
+from tailapp.launch import RequestError
 from tailapp.metrics import init_metrics
-from tailapp.relay import Relay
-from tailapp.store import connect, unavailable_message
-
-MAX_SOCKET_PAYLOAD = 4 * 1024 * 1024  # larger Socket.IO packets close the connection
+from tailapp.store import unavailable_message
 
 csrf = CSRFProtect()
 
 
 def init_web(app: Flask) -> None:
-    """Bind Socket.IO, the relay and the blueprints to `app`."""
+    """Bind auth, CSRF, the blueprints, the Socket.IO handlers and the error pages to `app` (its runtime and
+    Socket.IO are set up already)."""
     settings = app.config
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     init_auth(app)
@@ -33,24 +32,13 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.add_url_rule("/vendor/<path:filename>", "vendor", _vendor)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
-    app.register_error_handler(api.ApiError, _api_error)
+    app.register_error_handler(RequestError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _http_error)
     app.register_error_handler(redis.ConnectionError, _redis_unavailable)
     app.register_error_handler(redis.TimeoutError, _redis_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
-    events.socketio.init_app(
-        app, async_mode="gevent", message_queue=settings["MESSAGE_QUEUE"],
-        cors_allowed_origins=settings["CORS_ALLOWED_ORIGINS"] or None,
-        max_http_buffer_size=MAX_SOCKET_PAYLOAD, json=codec.json, serializer=codec.TextPacket,
-    )
-    transport.install(events.socketio.server.eio, queue_limit=settings["SEND_QUEUE_BYTES"],
-                      stall_seconds=settings["SEND_STALL_SECONDS"])
-    runtime = app.extensions["tailapp"]
-    runtime.relay = Relay(events.socketio.server, runtime.store,
-                          connect(settings["REDIS_URL"], client_name="tailapp-relay"),
-                          replay_chunk=settings["REPLAY_CHUNK"], ignore_queue=bool(settings["MESSAGE_QUEUE"]),
-                          max_subscriptions=settings["MAX_SUBSCRIPTIONS"])
+    events.register()
     init_metrics(app)
     if vendor.missing():
         app.logger.error("browser packages missing from %s (%s): job pages will not work; run "
@@ -103,7 +91,7 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _api_error(exc: api.ApiError):
+def _api_error(exc: RequestError):
     if _wants_json():
         return jsonify(error=exc.message), exc.status
     return render_template("error.html", status=exc.status, message=exc.message), exc.status

@@ -35,7 +35,9 @@ class FakeStore:
 
     def __init__(self, count: int, width: int):
         self.count, self.width = count, width
-        self.redis = SimpleNamespace(publish=lambda channel, message: None)
+
+    def publish_marker(self, job_id, token):
+        pass
 
     def read_lines(self, job_id, after, count):
         seqs = range(after + 1, min(self.count, after + count) + 1)
@@ -43,7 +45,7 @@ class FakeStore:
 
 
 def relay_with(server: FakeServer, store: FakeStore) -> tuple[Relay, Syncing]:
-    relay = Relay(server, store, pubsub_client=None)
+    relay = Relay(server, store, feed=None)
     sync = Syncing("sid", JOB)
     relay.syncing[JOB] = {"sid": sync}
     return relay, sync
