@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import redis
+from redis.cluster import RedisCluster as ClusterClient
 
 from tailapp.embedded import PUBSUB_BUFFER_LIMIT, port_is_free
 
@@ -86,6 +87,10 @@ class RedisCluster:
     @property
     def url(self) -> str:
         return f"redis+cluster://{self.nodes[0].address}/0"
+
+    def client(self) -> ClusterClient:
+        """A cluster client (redis-py finds every node from the first and follows MOVED)."""
+        return ClusterClient(host="127.0.0.1", port=self.nodes[0].port, decode_responses=True)
 
     def start(self, timeout: float = 60) -> RedisCluster:
         for node in self.nodes:

@@ -32,9 +32,15 @@ def job_keys(job_id: str) -> JobKeys:
                    secrets=f"{PREFIX}secrets:{job_id}")
 
 
+def tagged_job_keys(job_id: str) -> JobKeys:
+    """Every key of job `job_id` on Redis Cluster: the id as a hash tag ("{<id>}"), so all of them (and the
+    job's shard channel) hash to one slot, and one script can change them together."""
+    return job_keys("{" + job_id + "}")
+
+
 def job_of_channel(channel: str) -> str:
-    """The job id of a job channel's name."""
-    return channel[len(CHANNEL) :]
+    """The job id of a job channel's name (tagged or not)."""
+    return channel[len(CHANNEL) :].strip("{}")
 
 
 def _one_job(name: str) -> staticmethod:

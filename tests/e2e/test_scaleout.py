@@ -13,7 +13,8 @@ from tests.e2e.test_health import samples
 from tests.e2e.test_relay import assert_exactly
 
 
-def test_viewers_split_over_two_servers_all_get_every_line_once(stack):
+def test_viewers_split_over_two_servers_all_get_every_line_once(gapless_stack):
+    stack = gapless_stack  # one Redis, then the Redis Cluster
     process, second = stack.spawn_server("server-2")
     try:
         job_id = stack.start_job(lines=3_000, interval=0.0005)
