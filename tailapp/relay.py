@@ -70,6 +70,7 @@ class Relay:
         self.metrics = metrics
         self.outbox = Outbox(server, self.emit_options)
         self.watches = Watches(self._listen, self._unlisten)
+        self.room_last: dict[str, int] = {}  # job id -> the last seq its room was sent
         self._subscription: Subscription | None = None  # the feed connection, while there is one
         self._greenlet = self._sweeper = None
 
@@ -155,6 +156,8 @@ class Relay:
         self._change_feed(job_ids, listen=True)
 
     def _unlisten(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            self.room_last.pop(job_id, None)
         self._change_feed(job_ids, listen=False)
 
     def _change_feed(self, job_ids: list[str], listen: bool) -> None:
@@ -197,6 +200,7 @@ class Relay:
         if isinstance(message, Lines):
             self._count_written(message)
             if not waiting and not self._has_members(room):
+                self.room_last.pop(job_id, None)  # the next viewer's join says where the room starts
                 return  # nobody watches this job here: its lines are never split
             texts = message.texts
             event, payload, rooms = p.LINES, {"job": job_id, "seq": message.seq, "lines": texts,
@@ -207,7 +211,7 @@ class Relay:
         for sync in (waiting or {}).values():
             sync.held.append((event, payload))
         if event == p.LINES:
-            self.outbox.lines(job_id, payload)
+            self._to_room(job_id, payload)
             return
         self.outbox.flush(job_id)  # a job event comes after every line before it
         self.server.emit(event, payload, to=rooms, namespace=p.NAMESPACE, **self.emit_options)
@@ -235,6 +239,7 @@ class Relay:
         lines it missed (that would be a gap, then a duplicate).
         """
         self.outbox.flush_all()
+        self.room_last.clear()  # the rooms close: each starts again where its viewers' resubscriptions end
         rooms = self.server.manager.rooms.get(p.NAMESPACE, {})
         for room in [r for r in rooms if isinstance(r, str) and r.startswith("job:")]:  # None: everyone
             self.server.emit(p.RESYNC, {"job": room[4:]}, to=room, namespace=p.NAMESPACE)
@@ -348,6 +353,18 @@ class Relay:
                 return False
         return False
 
+    def _to_room(self, job_id: str, payload: dict) -> None:
+        """Live lines to the job's room, but none the room had: a writer sends lines again, same seqs, when a
+        Redis failover lost them, after the viewers got them from the old master."""
+        last = self.room_last.get(job_id)
+        if last is not None and self._has_members(p.job_room(job_id)):
+            payload, last = _after(payload, last)
+        else:  # the room's first lines, or lines only held for handshakes: nothing to compare with
+            last = payload["seq"] + len(payload["lines"]) - 1
+        self.room_last[job_id] = last
+        if payload is not None:
+            self.outbox.lines(job_id, payload)
+
     def _drain_and_join(self, sync: Syncing) -> None:
         # Runs in the relay greenlet, between two messages: nothing can slip in between.
         last = sync.last
@@ -357,6 +374,7 @@ class Relay:
                 payload, last = _after(payload, last)
             if payload is not None:
                 self._emit(sync, event, payload)
+        self.room_last[sync.job_id] = max(self.room_last.get(sync.job_id, 0), last)
         self.outbox.flush(sync.job_id)  # lines held back for the room are in `held` already: not twice
         self.server.enter_room(sync.sid, p.job_room(sync.job_id), namespace=p.NAMESPACE)
         self._forget(sync)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -64,6 +65,10 @@ class ClusterNode:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+    def pause(self, paused: bool) -> None:
+        """SIGSTOP / SIGCONT: a replica that stops reading its master's stream, as on a slow link."""
+        self.process.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -125,6 +130,11 @@ class RedisCluster:
         slot = self._live()[0].ask("CLUSTER", "KEYSLOT", key)
         entry = next(entry for entry in self._slots() if entry[0] <= slot <= entry[1])
         return next(node for node in self.nodes if node.port == entry[2][1])
+
+    def replica_of(self, master: ClusterNode) -> ClusterNode:
+        """A live replica of `master`."""
+        entry = next(entry for entry in self._slots() if entry[2][1] == master.port)
+        return next(node for node in self.nodes if node.port == entry[3][1])
 
     def _live(self) -> list[ClusterNode]:
         return [node for node in self.nodes if node.process.poll() is None]
