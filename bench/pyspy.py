@@ -22,7 +22,7 @@ from pathlib import Path
 
 # layer -> substrings of a py-spy frame ("function (path/file.py:line)"); the first match names the layer.
 LAYERS = {
-    "JSON (orjson, json, tailapp codec)": ("orjson", "/json/", "tailapp/codec.py"),
+    "JSON (orjson, json, tailapp socket_json)": ("orjson", "/json/", "tailapp/socket_json.py"),
     "websocket framing (simple_websocket, wsproto)": ("wsproto/", "simple_websocket/"),
     "socket send/recv (gevent socket, ssl)": ("gevent/_socketcommon", "gevent/_socket3", "gevent/os.py"),
     "greenlet switches, gevent hub, queues, events": ("gevent/hub", "gevent/_hub", "gevent/greenlet", "gevent/queue",

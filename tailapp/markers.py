@@ -59,10 +59,12 @@ def _store(writer: LogWriter, fraction: float, message: str) -> None:
 
 
 def _line(text: str) -> None:
-    """Write `text` as a line of its own, even after a partial line."""
+    """Write `text` as a line of its own: LogWriter.note in a job, else a line on the captured stream or stdout."""
     writer = capture.current()
-    starts_mid_line = getattr(writer, "has_partial", False)
-    (writer or sys.stdout).write(("\n" if starts_mid_line else "") + text + "\n")
+    if isinstance(writer, LogWriter):
+        writer.note(text)
+    else:
+        (writer or sys.stdout).write(text + "\n")
 
 
 def _one_line(text: str) -> str:

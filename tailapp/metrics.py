@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.core import GaugeMetricFamily
 
 from tailapp import protocol as p
-from tailapp import runtime
+from tailapp import rooms, runtime
 from tailapp.store import Store
 
 JOB_SAMPLE = 1000  # jobs by state are counted among the newest this many (plus every running job)
@@ -32,7 +32,7 @@ class Metrics:
                          "Receipt time by the relay minus the writer's timestamp, for the newest line",
                          registry=self.registry)
         Gauge("tailapp_viewers_connected", "Socket.IO clients connected to /tail",
-              registry=self.registry).set_function(lambda: _count_room(server, None))
+              registry=self.registry).set_function(lambda: len(rooms.members(server, None)))
         self.registry.register(JobStates(store))
 
     def watch(self, relay) -> None:
@@ -47,14 +47,8 @@ class Metrics:
         self.lag.set(max(0.0, time.time() - newest_ms / 1000))
 
 
-def _count_room(server, room: str | None) -> int:
-    return len(server.manager.rooms.get(p.NAMESPACE, {}).get(room) or ())
-
-
 def _subscriptions(server, relay) -> int:
-    rooms = server.manager.rooms.get(p.NAMESPACE, {})
-    joined = sum(len(members) for name, members in rooms.items() if name and name.startswith("job:"))
-    return joined + sum(len(handshakes) for handshakes in relay.syncing.values())
+    return rooms.job_members(server) + sum(len(handshakes) for handshakes in relay.syncing.values())
 
 
 class JobStates:

@@ -14,6 +14,7 @@ import time
 import gevent
 
 from tailapp import protocol as p
+from tailapp import rooms
 
 RECHECK = 0.001  # how often a held job looks again whether its room is idle
 MAX_HOLD = 0.02  # held lines go after this long, idle room or not
@@ -88,10 +89,10 @@ class Outbox:
 
     def _busy(self, job_id: str) -> bool:
         """Has any viewer of the job a packet still waiting in its socket's queue?"""
-        members = self.server.manager.rooms.get(p.NAMESPACE, {}).get(p.job_room(job_id)) or {}
         sockets = self.server.eio.sockets
-        return any(not sockets[eio_sid].queue.empty() for eio_sid in members.values() if eio_sid in sockets)
+        viewers = rooms.members(self.server, rooms.job_room(job_id)).values()
+        return any(not sockets[eio_sid].queue.empty() for eio_sid in viewers if eio_sid in sockets)
 
     def _emit(self, job_id: str, payload: dict) -> None:
         for packet in p.split_lines(payload):
-            self.server.emit(p.LINES, packet, to=p.job_room(job_id), namespace=p.NAMESPACE, **self.emit_options)
+            self.server.emit(p.LINES, packet, to=rooms.job_room(job_id), namespace=p.NAMESPACE, **self.emit_options)

@@ -8,13 +8,11 @@ started.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import errno
 import fcntl
 import os
 import pty
 import select
-import signal
 import struct
 import subprocess
 import sys
@@ -114,30 +112,13 @@ def _read(fd: int) -> bytes:
 
 def _stop(proc: subprocess.Popen, fd: int, use_pty: bool, watcher: supervisor.Supervisor | None) -> None:
     """End what is left of the process group, reap the child and close our end."""
-    _terminate(proc)
+    supervisor.kill_group(proc.pid, leader=proc)
     if watcher is not None:
         watcher.untrack(proc.pid)
     if use_pty:
         os.close(fd)
     else:
         proc.stdout.close()
-
-
-def _terminate(proc: subprocess.Popen, grace: float = 1.0) -> None:
-    """SIGTERM the group, give the child `grace` seconds, then SIGKILL whatever of the group is left."""
-    if proc.poll() is None:
-        _signal_group(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            pass
-    _signal_group(proc.pid, signal.SIGKILL)  # stragglers the child left behind, or the child itself
-    proc.wait()
-
-
-def _signal_group(pgid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
 
 
 def _exit_code(returncode: int) -> int:

@@ -23,7 +23,6 @@ STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, LOST)
 TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED, LOST})
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")
-JOBS_ROOM = "jobs"  # the room of viewers of the job list
 PACKET_BYTES = 1024 * 1024  # a `lines` packet holds at most this much text (or one longer line)
 
 
@@ -50,10 +49,6 @@ def split_lines(payload: dict, max_bytes: int = PACKET_BYTES):
         yield payload
     elif start < len(texts):
         yield {**payload, "seq": payload["seq"] + start, "lines": texts[start:], "times": times[start:]}
-
-
-def job_room(job_id: str) -> str:
-    return f"job:{job_id}"
 
 
 class BadRequest(ValueError):

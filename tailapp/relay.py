@@ -21,7 +21,7 @@ import gevent
 import gevent.event
 import redis
 
-from tailapp import jobs
+from tailapp import jobs, rooms
 from tailapp import protocol as p
 from tailapp.outbox import Outbox
 from tailapp.store import Feed, JobChanged, Lines, Marker, Store, Subscription, decode
@@ -40,7 +40,7 @@ HELD_BYTES = 4 * p.PACKET_BYTES  # live lines a replay may hold for its viewer; 
 
 
 @dataclass
-class Syncing:
+class Handshake:
     """A subscription that is replaying its backlog; live messages wait in `held`."""
 
     sid: str
@@ -64,7 +64,7 @@ class Relay:
         self.max_subscriptions = max_subscriptions
         self.marker_timeout = 10.0
         self.emit_options = {"ignore_queue": True} if ignore_queue else {}
-        self.syncing: dict[str, dict[str, Syncing]] = {}  # job id -> sid -> handshake
+        self.syncing: dict[str, dict[str, Handshake]] = {}  # job id -> sid -> handshake
         self.connected = False
         self.changed_at = time.monotonic()  # when `connected` last changed (from False: since the start)
         self.metrics = metrics
@@ -143,8 +143,8 @@ class Relay:
         """A job changed: tell the viewers of the job list (the job's own viewers hear it on its channel)."""
         if not isinstance(message, JobChanged):
             raise ValueError(f"a {type(message).__name__} on the job list's channel")
-        if self._has_members(p.JOBS_ROOM):
-            self.server.emit(p.JOB, jobs.to_object(message.fields), to=p.JOBS_ROOM, namespace=p.NAMESPACE,
+        if rooms.has_members(self.server, rooms.JOBS):
+            self.server.emit(p.JOB, jobs.to_object(message.fields), to=rooms.JOBS, namespace=p.NAMESPACE,
                              **self.emit_options)
 
     def _count_received(self, message: Lines | JobChanged | Marker) -> None:
@@ -177,7 +177,7 @@ class Relay:
             self.watches.sweep(self._in_use)
 
     def _in_use(self, job_id: str) -> bool:
-        return bool(self.syncing.get(job_id)) or self._has_members(p.job_room(job_id))
+        return bool(self.syncing.get(job_id)) or rooms.has_members(self.server, rooms.job_room(job_id))
 
     def _follow(self, subscription: Subscription) -> None:
         batch_started = time.monotonic()
@@ -192,29 +192,32 @@ class Relay:
                     gevent.sleep(0)  # reads from a full buffer never yield: let writers and replays run
 
     def _handle(self, job_id: str, message: Lines | JobChanged | Marker) -> None:
-        room = p.job_room(job_id)
         waiting = self.syncing.get(job_id)
         if isinstance(message, Marker):
             self._marker_seen(waiting, message.token)
-            return
-        if isinstance(message, Lines):
+        elif isinstance(message, Lines):
             self._count_written(message)
-            if not waiting and not self._has_members(room):
-                self.room_last.pop(job_id, None)  # the next viewer's join says where the room starts
-                return  # nobody watches this job here: its lines are never split
-            texts = message.texts
-            event, payload, rooms = p.LINES, {"job": job_id, "seq": message.seq, "lines": texts,
-                                              "times": message.times}, room
-            self._count_relayed("live", len(texts))
+            if waiting or rooms.has_members(self.server, rooms.job_room(job_id)):  # else never split
+                self._live_lines(job_id, message, waiting)
+            else:
+                self.room_last.pop(job_id, None)  # nobody watches here: the next join says where the room starts
         else:
-            event, payload, rooms = p.JOB, jobs.to_object(message.fields), room
-        for sync in (waiting or {}).values():
-            sync.held.append((event, payload))
-        if event == p.LINES:
-            self._to_room(job_id, payload)
-            return
-        self.outbox.flush(job_id)  # a job event comes after every line before it
-        self.server.emit(event, payload, to=rooms, namespace=p.NAMESPACE, **self.emit_options)
+            job = jobs.to_object(message.fields)
+            self._hold(waiting, p.JOB, job)
+            self.outbox.flush(job_id)  # a job event comes after every line before it
+            self.server.emit(p.JOB, job, to=rooms.job_room(job_id), namespace=p.NAMESPACE, **self.emit_options)
+
+    def _live_lines(self, job_id: str, message: Lines, waiting: dict | None) -> None:
+        payload = {"job": job_id, "seq": message.seq, "lines": message.texts, "times": message.times}
+        self._count_relayed("live", len(payload["lines"]))
+        self._hold(waiting, p.LINES, payload)
+        self._to_room(job_id, payload)
+
+    @staticmethod
+    def _hold(waiting: dict | None, event: str, payload: dict) -> None:
+        """Keep the message for each subscription still replaying its backlog (sent when it joins)."""
+        for handshake in (waiting or {}).values():
+            handshake.held.append((event, payload))
 
     def _count_written(self, lines: Lines) -> None:
         if self.metrics is not None:
@@ -224,13 +227,10 @@ class Relay:
         if self.metrics is not None:
             self.metrics.relayed.labels(source).inc(count)
 
-    def _has_members(self, room: str) -> bool:
-        return bool(self.server.manager.rooms.get(p.NAMESPACE, {}).get(room))
-
     def _marker_seen(self, waiting: dict | None, token: str) -> None:
-        sync = next((s for s in (waiting or {}).values() if s.token == token), None)
-        if sync is not None:  # else another server's subscriber, or one that left
-            self._drain_and_join(sync)
+        handshake = next((s for s in (waiting or {}).values() if s.token == token), None)
+        if handshake is not None:  # else another server's subscriber, or one that left
+            self._drain_and_join(handshake)
 
     def _tell_everyone_to_resync(self) -> None:
         """Messages were missed while Redis was away: every viewer resubscribes from its last seq.
@@ -240,17 +240,16 @@ class Relay:
         """
         self.outbox.flush_all()
         self.room_last.clear()  # the rooms close: each starts again where its viewers' resubscriptions end
-        rooms = self.server.manager.rooms.get(p.NAMESPACE, {})
-        for room in [r for r in rooms if isinstance(r, str) and r.startswith("job:")]:  # None: everyone
-            self.server.emit(p.RESYNC, {"job": room[4:]}, to=room, namespace=p.NAMESPACE)
-            self.server.close_room(room, namespace=p.NAMESPACE)
+        for room in rooms.job_rooms(self.server):
+            self.server.emit(p.RESYNC, {"job": rooms.job_of(room)}, to=room, namespace=p.NAMESPACE)
+            rooms.close(self.server, room)
         for handshakes in list(self.syncing.values()):
-            for sync in list(handshakes.values()):
-                self._resync(sync)
+            for handshake in list(handshakes.values()):
+                self._resync(handshake)
 
-    def _resync(self, sync: Syncing) -> None:
-        self._forget(sync)
-        self.server.emit(p.RESYNC, {"job": sync.job_id}, to=sync.sid, namespace=p.NAMESPACE)
+    def _resync(self, handshake: Handshake) -> None:
+        self._forget(handshake)
+        self.server.emit(p.RESYNC, {"job": handshake.job_id}, to=handshake.sid, namespace=p.NAMESPACE)
 
     # -- subscriptions ------------------------------------------------------------------------------
     def subscribe(self, sid: str, job_id: str, after: int) -> dict:
@@ -259,30 +258,29 @@ class Relay:
         if self._subscriptions(sid) >= self.max_subscriptions:
             limit = self.max_subscriptions
             return {"ok": False, "error": f"too many subscriptions on one connection (at most {limit})"}
-        sync = Syncing(sid, job_id)
-        self.syncing.setdefault(job_id, {})[sid] = sync  # before any read: nothing published now is missed
+        handshake = Handshake(sid, job_id)
+        self.syncing.setdefault(job_id, {})[sid] = handshake  # before any read: nothing published now is missed
         try:
             job = jobs.get(self.store, job_id)
         except redis.RedisError:
-            self._forget(sync)  # the client is told to try again; no handshake may stay behind
+            self._forget(handshake)  # the client is told to try again; no handshake may stay behind
             raise
         if job is None:
-            self._forget(sync)
+            self._forget(handshake)
             return {"ok": False, "error": "unknown job"}
         listening = self.watches.need(job_id)  # subscribed for known jobs only
-        gevent.spawn(self._replay, sync, after, job, listening)
+        gevent.spawn(self._replay, handshake, after, job, listening)
         return {"ok": True, "job": job}
 
     def _subscriptions(self, sid: str) -> int:
-        rooms = self.server.rooms(sid, namespace=p.NAMESPACE)
         syncing = sum(1 for handshakes in self.syncing.values() if sid in handshakes)
-        return sum(1 for room in rooms if isinstance(room, str) and room.startswith("job:")) + syncing
+        return rooms.jobs_joined(self.server, sid) + syncing
 
     def unsubscribe(self, sid: str, job_id: str) -> None:
         old = self.syncing.get(job_id, {}).get(sid)
         if old is not None:
             self._forget(old)
-        self.server.leave_room(sid, p.job_room(job_id), namespace=p.NAMESPACE)
+        rooms.leave(self.server, sid, rooms.job_room(job_id))
 
     def forget_sid(self, sid: str) -> None:
         """Drop the handshakes of a disconnected client (Socket.IO drops its rooms itself)."""
@@ -290,45 +288,45 @@ class Relay:
             if sid in handshakes:
                 self._forget(handshakes[sid])
 
-    def _forget(self, sync: Syncing) -> None:
-        handshakes = self.syncing.get(sync.job_id, {})
-        if handshakes.get(sync.sid) is sync:
-            del handshakes[sync.sid]
+    def _forget(self, handshake: Handshake) -> None:
+        handshakes = self.syncing.get(handshake.job_id, {})
+        if handshakes.get(handshake.sid) is handshake:
+            del handshakes[handshake.sid]
             if not handshakes:
-                del self.syncing[sync.job_id]
+                del self.syncing[handshake.job_id]
 
-    def _replay(self, sync: Syncing, after: int, job: dict, listening: gevent.event.Event) -> None:
+    def _replay(self, handshake: Handshake, after: int, job: dict, listening: gevent.event.Event) -> None:
         """Once the job's channel is live, send the backlog, then let the relay finish the handshake when it
         sees our marker."""
         if not listening.wait(self.marker_timeout):
-            if self._current(sync):
-                self._resync(sync)  # the feed is down: start over once it is back
+            if self._current(handshake):
+                self._resync(handshake)  # the feed is down: start over once it is back
             return
         try:
-            sync.last = self._send_backlog(sync, after)
-            if not self._current(sync):
+            handshake.last = self._send_backlog(handshake, after)
+            if not self._current(handshake):
                 return
-            if sync.behind:  # a slow viewer of a fast job: it resumes from what it got, by seq
-                self._resync(sync)
+            if handshake.behind:  # a slow viewer of a fast job: it resumes from what it got, by seq
+                self._resync(handshake)
                 return
-            self._emit(sync, p.JOB, job)
-            self.store.publish_marker(sync.job_id, sync.token)
+            self._emit(handshake, p.JOB, job)
+            self.store.publish_marker(handshake.job_id, handshake.token)
         except redis.RedisError as exc:
-            log.warning("backlog of %s not sent: %s", sync.job_id, exc)
-        if not sync.joined.wait(self.marker_timeout) and self._current(sync):
-            self._resync(sync)  # the marker was lost with the Redis connection: start over
+            log.warning("backlog of %s not sent: %s", handshake.job_id, exc)
+        if not handshake.joined.wait(self.marker_timeout) and self._current(handshake):
+            self._resync(handshake)  # the marker was lost with the Redis connection: start over
 
-    def _send_backlog(self, sync: Syncing, after: int) -> int:
+    def _send_backlog(self, handshake: Handshake, after: int) -> int:
         """Send lines after `after` in reads of about READ_BYTES, each in packets of at most PACKET_BYTES,
         each once the viewer has taken most of the previous ones; return the last seq sent."""
         count = min(FIRST_READ, self.replay_chunk)
-        while self._current(sync):
-            texts, times = self.store.read_lines(sync.job_id, after, count)
-            payload = {"job": sync.job_id, "seq": after + 1, "lines": texts, "times": times}
+        while self._current(handshake):
+            texts, times = self.store.read_lines(handshake.job_id, after, count)
+            payload = {"job": handshake.job_id, "seq": after + 1, "lines": texts, "times": times}
             for packet in p.split_lines(payload) if texts else ():
-                if not self._wait_for_room(sync):
+                if not self._wait_for_room(handshake):
                     return after
-                self._emit_now(sync, p.LINES, packet)
+                self._emit_now(handshake, p.LINES, packet)
                 self._count_relayed("backlog", len(packet["lines"]))
                 after += len(packet["lines"])
             if len(texts) < count:
@@ -336,16 +334,16 @@ class Relay:
             count = max(1, min(self.replay_chunk, READ_BYTES * len(texts) // max(1, p.text_bytes(texts))))
         return after
 
-    def _wait_for_room(self, sync: Syncing) -> bool:
+    def _wait_for_room(self, handshake: Handshake) -> bool:
         """Wait while the viewer's send queue is full (a slow link); False once the subscription is gone,
         or is `behind`: live lines held for it outgrew HELD_BYTES meanwhile."""
-        eio_sid = self.server.manager.eio_sid_from_sid(sync.sid, p.NAMESPACE)
+        eio_sid = self.server.manager.eio_sid_from_sid(handshake.sid, p.NAMESPACE)
         client = self.server.eio.sockets.get(eio_sid) if eio_sid else None
         wait_room = getattr(getattr(client, "queue", None), "wait_room", None)
-        while self._current(sync):
-            held = sum(p.text_bytes(body["lines"]) for event, body in sync.held if event == p.LINES)
-            sync.behind = held > HELD_BYTES
-            if sync.behind:
+        while self._current(handshake):
+            held = sum(p.text_bytes(body["lines"]) for event, body in handshake.held if event == p.LINES)
+            handshake.behind = held > HELD_BYTES
+            if handshake.behind:
                 return False
             if wait_room is None or wait_room(ROOM_BYTES, 1.0):
                 return True
@@ -357,41 +355,41 @@ class Relay:
         """Live lines to the job's room, but none the room had: a writer sends lines again, same seqs, when a
         Redis failover lost them, after the viewers got them from the old master."""
         last = self.room_last.get(job_id)
-        if last is not None and self._has_members(p.job_room(job_id)):
-            payload, last = _after(payload, last)
+        if last is not None and rooms.has_members(self.server, rooms.job_room(job_id)):
+            payload, last = _lines_after(payload, last)
         else:  # the room's first lines, or lines only held for handshakes: nothing to compare with
             last = payload["seq"] + len(payload["lines"]) - 1
         self.room_last[job_id] = last
         if payload is not None:
             self.outbox.lines(job_id, payload)
 
-    def _drain_and_join(self, sync: Syncing) -> None:
+    def _drain_and_join(self, handshake: Handshake) -> None:
         # Runs in the relay greenlet, between two messages: nothing can slip in between.
-        last = sync.last
-        while sync.held:
-            event, payload = sync.held.pop(0)
+        last = handshake.last
+        while handshake.held:
+            event, payload = handshake.held.pop(0)
             if event == p.LINES:
-                payload, last = _after(payload, last)
+                payload, last = _lines_after(payload, last)
             if payload is not None:
-                self._emit(sync, event, payload)
-        self.room_last[sync.job_id] = max(self.room_last.get(sync.job_id, 0), last)
-        self.outbox.flush(sync.job_id)  # lines held back for the room are in `held` already: not twice
-        self.server.enter_room(sync.sid, p.job_room(sync.job_id), namespace=p.NAMESPACE)
-        self._forget(sync)
-        sync.joined.set()
+                self._emit(handshake, event, payload)
+        self.room_last[handshake.job_id] = max(self.room_last.get(handshake.job_id, 0), last)
+        self.outbox.flush(handshake.job_id)  # lines held back for the room are in `held` already: not twice
+        rooms.enter(self.server, handshake.sid, rooms.job_room(handshake.job_id))
+        self._forget(handshake)
+        handshake.joined.set()
 
-    def _current(self, sync: Syncing) -> bool:
-        return self.syncing.get(sync.job_id, {}).get(sync.sid) is sync
+    def _current(self, handshake: Handshake) -> bool:
+        return self.syncing.get(handshake.job_id, {}).get(handshake.sid) is handshake
 
-    def _emit(self, sync: Syncing, event: str, payload: dict) -> None:
+    def _emit(self, handshake: Handshake, event: str, payload: dict) -> None:
         for packet in p.split_lines(payload) if event == p.LINES else (payload,):
-            self._emit_now(sync, event, packet)
+            self._emit_now(handshake, event, packet)
 
-    def _emit_now(self, sync: Syncing, event: str, payload: dict) -> None:
-        self.server.emit(event, payload, to=sync.sid, namespace=p.NAMESPACE)
+    def _emit_now(self, handshake: Handshake, event: str, payload: dict) -> None:
+        self.server.emit(event, payload, to=handshake.sid, namespace=p.NAMESPACE)
 
 
-def _after(payload: dict, last: int) -> tuple[dict | None, int]:
+def _lines_after(payload: dict, last: int) -> tuple[dict | None, int]:
     """The part of a `lines` payload after seq `last` (None if nothing), and the new last seq."""
     seq, texts = payload["seq"], payload["lines"]
     end = seq + len(texts) - 1

@@ -15,7 +15,7 @@ import socket
 import gevent
 from gevent import pywsgi
 
-from tailapp import events, logs, runtime, transport, watchdog
+from tailapp import logs, runtime, socket_handlers, transport, watchdog
 from tailapp.app import ConfigError, create_app
 from tailapp.auth import check_bind
 from tailapp.sockets import socketio
@@ -71,7 +71,7 @@ def start(app):
     shared.store.warm()
     shared.relay.start()
     watchdog.start(shared.store, shared.settings)
-    gevent.spawn(events.close_unjoined_connections)
+    gevent.spawn(socket_handlers.close_unjoined_connections)
     return shared
 
 
@@ -122,12 +122,12 @@ class NoDelayHandler(pywsgi.WSGIHandler):
         self.close_connection = True
 
 
-def _stop(runtime) -> None:
+def _stop(shared: runtime.Runtime) -> None:
     """Clean shutdown: stop the relay, close every viewer's transport (their clients reconnect, to another
     server or to this one restarted, and resume by seq), then stop serving."""
     viewers = len(socketio.server.eio.sockets)
     log.info("SIGTERM: closing %d connections, stopping", viewers)
-    runtime.relay.stop()
+    shared.relay.stop()
     with gevent.Timeout(3, False):
         socketio.server.eio.disconnect()
     socketio.stop()

@@ -7,8 +7,8 @@ import socketio as python_socketio
 from flask import Flask
 from flask_socketio import SocketIO
 
-from tailapp import codec, transport
 from tailapp import protocol as p
+from tailapp import socket_json, transport
 
 MAX_SOCKET_PAYLOAD = 4 * 1024 * 1024  # larger Socket.IO packets close the connection
 
@@ -22,7 +22,7 @@ def init_sockets(app: Flask) -> python_socketio.Server:
     socketio.init_app(
         app, async_mode="gevent", message_queue=settings["MESSAGE_QUEUE"],
         cors_allowed_origins=settings["CORS_ALLOWED_ORIGINS"] or None,
-        max_http_buffer_size=MAX_SOCKET_PAYLOAD, json=codec.json, serializer=codec.TextPacket,
+        max_http_buffer_size=MAX_SOCKET_PAYLOAD, json=socket_json.json, serializer=socket_json.TextPacket,
     )
     transport.install(socketio.server.eio, queue_limit=settings["SEND_QUEUE_BYTES"],
                       stall_seconds=settings["SEND_STALL_SECONDS"])

@@ -14,6 +14,7 @@ import ctypes
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -147,12 +148,24 @@ def _gevent_task():
     return current if monkey.is_module_patched("threading") and isinstance(current, gevent.Greenlet) else None
 
 
-def kill_group(pgid: int, grace: float = 1.0) -> None:
-    """SIGTERM a process group, then SIGKILL what is left after `grace` seconds."""
+def kill_group(pgid: int, grace: float = 1.0, leader: subprocess.Popen | None = None) -> None:
+    """SIGTERM a process group, wait up to `grace` seconds (for `leader` to exit when given, else for the
+    group to be gone), then SIGKILL whatever of the group is left; `leader` is reaped."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            os.killpg(pgid, 0)  # raises ProcessLookupError once the group is gone
-            time.sleep(0.05)
-        os.killpg(pgid, signal.SIGKILL)
+        if leader is None or leader.poll() is None:
+            os.killpg(pgid, signal.SIGTERM)
+            _wait_gone(pgid, grace, leader)
+        os.killpg(pgid, signal.SIGKILL)  # stragglers the leader left behind, or the leader itself
+    if leader is not None:
+        leader.wait()
+
+
+def _wait_gone(pgid: int, grace: float, leader: subprocess.Popen | None) -> None:
+    if leader is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            leader.wait(grace)
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        os.killpg(pgid, 0)  # raises ProcessLookupError once the group is gone
+        time.sleep(0.05)

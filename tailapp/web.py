@@ -1,4 +1,4 @@
-"""The web side of the app: Socket.IO, the relay, blueprints, CSRF, vendor files and error pages."""
+"""The web side of the app: auth, CSRF, blueprints, the Socket.IO handlers, vendor files and error pages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from werkzeug.exceptions import HTTPException, NotFound
 from wtforms.validators import ValidationError
 
-from tailapp import api, events, vendor, views
+from tailapp import api, socket_handlers, vendor, views
 from tailapp.auth import init_auth
 from tailapp.hosts import HostCheck
 from tailapp.launch import RequestError
@@ -38,7 +38,7 @@ def init_web(app: Flask) -> None:
     app.register_error_handler(redis.ConnectionError, _redis_unavailable)
     app.register_error_handler(redis.TimeoutError, _redis_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
-    events.register()
+    socket_handlers.register()
     init_metrics(app)
     if vendor.missing():
         app.logger.error("browser packages missing from %s (%s): job pages will not work; run "

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tailapp import jobs
+from tailapp import jobs, runtime
 from tailapp.app import create_app
 from tailapp.archive import Archive
 from tailapp.store import key
@@ -83,16 +83,16 @@ def test_job_archived_on_a_full_disk_keeps_its_keys_and_a_server_retries_it(stac
     assert {f"{job_id}{s}" for s in (".index.json", ".json", ".log.gz")} <= set(files_of(archive_dir))
     assert 0 < stack.redis.ttl(key.job(job_id)) <= stack.env.get("TAILAPP_REDIS_TTL_SECONDS", 7 * 24 * 3600)
     assert 0 < stack.redis.ttl(key.lines(job_id))
-    store = create_app({"REDIS_URL": stack.redis_url, "DATA_DIR": str(stack.tmp / "data")},
-                       serve=False).extensions["tailapp"].store
+    store = runtime.get(create_app({"REDIS_URL": stack.redis_url, "DATA_DIR": str(stack.tmp / "data")},
+                                   serve=False)).store
     assert store.archive.read_lines(job_id, 0, 8_000)[0] == log_lines(stack, job_id)
 
 
 def test_unwritable_archive_keeps_the_job_in_redis(stack, tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the archive directory should be")
-    store = create_app({"REDIS_URL": stack.redis_url, "ARCHIVE_URL": str(blocker / "archive")},
-                       serve=False).extensions["tailapp"].store
+    store = runtime.get(create_app({"REDIS_URL": stack.redis_url, "ARCHIVE_URL": str(blocker / "archive")},
+                                   serve=False)).store
     job = jobs.create(store, "demo", {})
     store.append_lines(job["id"], ["1 one"], before=0)
     assert jobs.finish(store, job["id"], "succeeded", 0) is not None

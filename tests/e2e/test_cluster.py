@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from tests.e2e.test_relay import assert_exactly
+from tests.e2e.steps import assert_exactly
 
 
 def test_a_jobs_keys_share_one_slot_and_its_channel_is_a_shard_channel_on_its_master(cluster_stack, redis_cluster):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from tailapp.store import key
+from tests.e2e.steps import start_and_watch
 
 
 def step_lines(stack, job_id: str) -> list[str]:
@@ -13,9 +14,7 @@ def step_lines(stack, job_id: str) -> list[str]:
 
 def test_redis_restart_mid_job_loses_and_duplicates_nothing(stack):
     n = 4_000
-    job_id = stack.start_job(lines=n, interval=0.002)
-    viewer = stack.viewer().connect()
-    assert viewer.subscribe(job_id)["ok"]
+    job_id, viewer = start_and_watch(stack, lines=n, interval=0.002)
     viewer.wait_for(300)
     stack.restart_redis(down_seconds=2.0)
     job = stack.wait_job(job_id, timeout=120)
@@ -33,9 +32,7 @@ def test_redis_restart_mid_job_loses_and_duplicates_nothing(stack):
 
 def test_server_restart_mid_job_viewer_resumes_from_its_last_line(stack):
     n = 2_000
-    job_id = stack.start_job(lines=n, interval=0.003)
-    viewer = stack.viewer().connect()
-    assert viewer.subscribe(job_id)["ok"]
+    job_id, viewer = start_and_watch(stack, lines=n, interval=0.003)
     viewer.wait_for(200)
     stack.restart_server()
     time.sleep(0.2)

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from tailapp.embedded import free_port
 from tests.conftest import ROOT, stop_process
-from tests.e2e.test_relay import assert_exactly
+from tests.e2e.steps import assert_exactly
 from tests.e2e.test_serve import outside_address
 from tests.e2e.test_viewer import browser  # noqa: F401 - the module's Chromium, shared with the viewer tests
 

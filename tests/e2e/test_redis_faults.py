@@ -20,6 +20,7 @@ import requests
 
 from tailapp.app import create_app
 from tailapp.client import Client
+from tests.e2e.steps import start_and_watch
 from tests.e2e.test_viewer import CHROMIUM, CHROMIUM_ARGS
 
 BALLAST_KEYS = 1_000_000
@@ -89,10 +90,8 @@ def test_server_recovers_after_restarts_of_a_redis_that_loads_for_seconds(slow_r
 def test_python_viewer_keeps_every_line_across_a_redis_restart_that_loads_for_seconds(slow_redis):
     stack = slow_redis
     n = 3_000
-    job_id = stack.start_job(lines=n, interval=0.003)
-    viewer = stack.viewer().connect()
+    job_id, viewer = start_and_watch(stack, lines=n, interval=0.003)
     try:
-        assert viewer.subscribe(job_id)["ok"]
         viewer.wait_for(200)
         assert restart_loading(stack) > 0.3
         job = stack.wait_job(job_id, timeout=120)

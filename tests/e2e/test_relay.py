@@ -7,22 +7,9 @@ import threading
 import time
 
 from tailapp.config import DEFAULTS
+from tests.e2e.steps import all_lines_once, assert_exactly, describe, start_and_watch, watch
 
 N = 5_000
-
-
-def assert_exactly(viewer, n: int) -> None:
-    """The server sent seqs 1..n once each, in order, and the terminal job event after the last line."""
-    assert viewer.seqs == list(range(1, n + 1)), _describe(viewer.seqs, n) + f"; events {viewer.events[:12]}"
-    assert viewer.events[-1][0] == "job" and viewer.events[-1][1] in ("succeeded", "failed")
-    last_lines = max(i for i, e in enumerate(viewer.events) if e[0] == "lines")
-    assert last_lines < len(viewer.events) - 1
-
-
-def _describe(seqs: list[int], n: int) -> str:
-    dupes = len(seqs) - len(set(seqs))
-    missing = sorted(set(range(1, n + 1)) - set(seqs))
-    return f"{len(seqs)} received, {dupes} duplicates, {len(missing)} missing (first {missing[:5]})"
 
 
 def test_twenty_viewers_joining_at_random_moments_get_every_line_once(gapless_stack):
@@ -45,18 +32,13 @@ def test_twenty_viewers_joining_at_random_moments_get_every_line_once(gapless_st
     for t in threads:
         t.join()
     assert not errors
-    for viewer in viewers:
-        viewer.wait_done(60)
-        assert_exactly(viewer, N)
-        viewer.disconnect()
+    all_lines_once(viewers, N)
     assert stack.job(job_id)["lines"] == N
 
 
 def test_viewer_that_reconnects_resumes_without_gap_or_duplicate(gapless_stack):
     stack = gapless_stack  # one Redis, then the Redis Cluster
-    job_id = stack.start_job(lines=3_000, interval=0.001)
-    viewer = stack.viewer().connect()
-    assert viewer.subscribe(job_id)["ok"]
+    job_id, viewer = start_and_watch(stack, lines=3_000, interval=0.001)
     for _ in range(5):
         time.sleep(random.uniform(0.2, 0.5))
         viewer.disconnect()
@@ -64,7 +46,7 @@ def test_viewer_that_reconnects_resumes_without_gap_or_duplicate(gapless_stack):
         viewer.reconnect()
         assert viewer.subscribe(job_id)["ok"]  # after = the last seq it holds
     viewer.wait_done(60)
-    assert viewer.seqs == list(range(1, 3_001)), _describe(viewer.seqs, 3_000)
+    assert viewer.seqs == list(range(1, 3_001)), describe(viewer.seqs, 3_000)
     viewer.disconnect()
 
 
@@ -78,8 +60,7 @@ def test_finished_job_replays_in_full_then_reports_its_state(gapless_stack):
     viewer.wait_done(30)
     assert_exactly(viewer, 12_000)
     assert viewer.texts[12_000].endswith("Build succeeded\x1b[0m")
-    late = stack.viewer().connect()
-    assert late.subscribe(job_id, after=11_990)["ok"]
+    late = watch(stack, job_id, after=11_990)
     late.wait_done(30)
     assert late.seqs == list(range(11_991, 12_001))
     for v in (viewer, late):
@@ -93,13 +74,10 @@ def server_connections(stack) -> int:
 
 def test_redis_connections_do_not_grow_with_viewers(stack):
     job_id = stack.start_job(lines=400, interval=0.02)
-    first = stack.viewer().connect()
-    assert first.subscribe(job_id)["ok"]
+    first = watch(stack, job_id)
     first.wait_for(1)
     with_one = server_connections(stack)
-    others = [stack.viewer().connect() for _ in range(49)]
-    for viewer in others:
-        assert viewer.subscribe(job_id, after=0)["ok"]
+    others = [watch(stack, job_id) for _ in range(49)]
     for viewer in others:
         viewer.wait_for(first.last)
     with_fifty = server_connections(stack)

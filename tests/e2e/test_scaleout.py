@@ -9,8 +9,8 @@ import requests
 from bench.producer import TailappJobs
 from tailapp.app import create_app
 from tests.conftest import stop_process
+from tests.e2e.steps import all_lines_once, assert_exactly, watch
 from tests.e2e.test_health import samples
-from tests.e2e.test_relay import assert_exactly
 
 
 def test_viewers_split_over_two_servers_all_get_every_line_once(gapless_stack):
@@ -18,13 +18,8 @@ def test_viewers_split_over_two_servers_all_get_every_line_once(gapless_stack):
     process, second = stack.spawn_server("server-2")
     try:
         job_id = stack.start_job(lines=3_000, interval=0.0005)
-        viewers = [stack.viewer(second if i % 2 else None).connect() for i in range(10)]
-        for viewer in viewers:
-            assert viewer.subscribe(job_id, after=0)["ok"]
-        for viewer in viewers:
-            viewer.wait_done(60)
-            assert_exactly(viewer, 3_000)
-            viewer.disconnect()
+        viewers = [watch(stack, job_id, second if i % 2 else None) for i in range(10)]
+        all_lines_once(viewers, 3_000)
     finally:
         stop_process(process)
 
@@ -42,13 +37,7 @@ def test_two_workers_on_two_queues_share_one_redis(stack):
                              task_id=job_ids[-1])
         stack.wait(lambda: all(requests.get(f"{stack.url}/api/jobs/{j}", timeout=2).ok for j in job_ids),
                     "the jobs sent through Celery to exist")
-        viewers = [stack.viewer().connect() for _ in job_ids]
-        for viewer, job_id in zip(viewers, job_ids, strict=True):
-            assert viewer.subscribe(job_id, after=0)["ok"]
-        for viewer in viewers:
-            viewer.wait_done(60)
-            assert_exactly(viewer, 200)
-            viewer.disconnect()
+        all_lines_once([watch(stack, job_id) for job_id in job_ids], 200)
     finally:
         stop_process(extra)
 

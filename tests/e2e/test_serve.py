@@ -16,7 +16,7 @@ import socketio
 
 from tailapp.embedded import free_port
 from tests.conftest import ROOT, stop_process
-from tests.e2e.test_relay import assert_exactly
+from tests.e2e.steps import assert_exactly
 from tests.viewer import NS, in_order
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import redis
 
 from tailapp import protocol as p
+from tailapp import rooms
 from tailapp.store import Lines, encode_line
 from tailapp.writer import LogWriter
 from tests.unit.test_relay_pacing import JOB, FakeServer, FakeStore, relay_with
@@ -68,7 +69,7 @@ def lines(seq: int, count: int) -> Lines:
 
 def test_the_relay_sends_a_room_no_line_it_already_had():
     server = FakeServer()
-    server.manager.rooms = {p.NAMESPACE: {p.job_room(JOB): {"sid": "eio"}}}
+    server.manager.rooms = {p.NAMESPACE: {rooms.job_room(JOB): {"sid": "eio"}}}
     relay, _ = relay_with(server, FakeStore(count=0, width=1))
     relay.syncing.clear()
     relay.outbox._busy = lambda job_id: False  # an idle room: every payload goes at once

@@ -4,6 +4,7 @@ tailapp import inside a function (the usual way to dodge a cycle), and the spine
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@cache
 def modules() -> dict[str, ast.Module]:
     return {module_name(path): ast.parse(path.read_text(), str(path)) for path in sorted(PACKAGE.rglob("*.py"))}
 
@@ -43,6 +45,7 @@ def imports_of(tree: ast.Module, known: set[str]) -> set[str]:
     return found
 
 
+@cache
 def graph() -> dict[str, set[str]]:
     trees = modules()
     known = set(trees)

@@ -10,7 +10,7 @@ import gevent.event
 from engineio import packet
 
 from tailapp import protocol as p
-from tailapp.relay import HELD_BYTES, Relay, Syncing
+from tailapp.relay import HELD_BYTES, Handshake, Relay
 from tailapp.transport import SendQueue
 
 JOB = "a" * 32
@@ -44,17 +44,17 @@ class FakeStore:
         return [str(s).rjust(self.width, "x") for s in seqs], list(seqs)
 
 
-def relay_with(server: FakeServer, store: FakeStore) -> tuple[Relay, Syncing]:
+def relay_with(server: FakeServer, store: FakeStore) -> tuple[Relay, Handshake]:
     relay = Relay(server, store, feed=None)
-    sync = Syncing("sid", JOB)
-    relay.syncing[JOB] = {"sid": sync}
-    return relay, sync
+    handshake = Handshake("sid", JOB)
+    relay.syncing[JOB] = {"sid": handshake}
+    return relay, handshake
 
 
 def test_a_replay_waits_for_the_viewer_to_take_its_packets():
     server = FakeServer()
-    relay, sync = relay_with(server, FakeStore(count=40, width=200_000))  # 8 MB, 1 MiB packets
-    replay = gevent.spawn(relay._send_backlog, sync, 0)
+    relay, handshake = relay_with(server, FakeStore(count=40, width=200_000))  # 8 MB, 1 MiB packets
+    replay = gevent.spawn(relay._send_backlog, handshake, 0)
     gevent.sleep(0.2)
     sent = [pk for event, pk in server.emitted if event == p.LINES]
     assert 2 <= len(sent) <= 4 and not replay.ready()  # paused on a queue of about 2 MiB
@@ -69,13 +69,13 @@ def test_a_replay_waits_for_the_viewer_to_take_its_packets():
 
 def test_a_viewer_too_slow_for_the_live_lines_gets_resync_not_unbounded_memory():
     server = FakeServer()
-    relay, sync = relay_with(server, FakeStore(count=40, width=200_000))
+    relay, handshake = relay_with(server, FakeStore(count=40, width=200_000))
     listening = gevent.event.Event()
     listening.set()  # the job's channel is subscribed
-    replay = gevent.spawn(relay._replay, sync, 0, {"id": JOB}, listening)
+    replay = gevent.spawn(relay._replay, handshake, 0, {"id": JOB}, listening)
     gevent.sleep(0.1)  # paused: the viewer reads nothing
     live = {"job": JOB, "seq": 41, "lines": ["y" * 1_000_000] * (HELD_BYTES // 1_000_000 + 1), "times": [0] * 5}
-    sync.held.append((p.LINES, live))  # what the relay's feed holds for it meanwhile
+    handshake.held.append((p.LINES, live))  # what the relay's feed holds for it meanwhile
     replay.join(timeout=3)
     assert replay.ready()
     assert server.emitted[-1] == (p.RESYNC, {"job": JOB}) and not relay.syncing  # it resumes by seq

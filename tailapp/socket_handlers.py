@@ -8,10 +8,10 @@ import time
 import gevent
 import redis
 from flask import g, request
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import ConnectionRefusedError
 
 from tailapp import protocol as p
-from tailapp import runtime, sockets, transport
+from tailapp import rooms, runtime, sockets, transport
 from tailapp.auth import identify, local_only_refusal
 from tailapp.ratelimit import RateLimit
 from tailapp.store import unavailable_message
@@ -105,7 +105,7 @@ def on_unsubscribe(payload=None):
 def on_watch_jobs(payload=None):
     if _signed_out():
         return _error("signed out")
-    join_room(p.JOBS_ROOM)
+    rooms.enter(socketio.server, request.sid, rooms.JOBS)
     return {"ok": True}
 
 
