@@ -62,7 +62,8 @@ class ClusterSubscription:
         try:
             for node_name, channels in self._by_node(job_ids).items():
                 (self._dropping.update if command == "sunsubscribe" else self._dropping.difference_update)(channels)
-                getattr(self._pubsubs[node_name], command)(*channels)
+                for channel in channels:  # one per command: the channels of one SSUBSCRIBE must share a slot
+                    getattr(self._pubsubs[node_name], command)(channel)
         except redis.RedisError as exc:
             self._inbox.put(exc)  # the relay starts over on the topology as it is now, and resyncs
             raise

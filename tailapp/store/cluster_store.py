@@ -4,8 +4,6 @@ the running set …) each on a slot of their own, kept by separate commands."""
 
 from __future__ import annotations
 
-import time
-
 from redis.cluster import RedisCluster
 
 from tailapp.store import scripts
@@ -64,19 +62,17 @@ class ClusterStore(Store):
         self.redis.spublish(self.keys(job_id).channel, encode_marker(token))
 
     def settled_line_count(self, job_id: str, timeout: float = 2.0) -> int:
-        """The job's line count once its shard's replicas have what its master has (at most `timeout`):
+        """The job's line count once its shard's replicas have everything its master had (at most `timeout`):
         from then on a failover keeps those lines."""
-        node = self.redis.get_node_from_key(self.keys(job_id).lines)
-        master = self.redis.get_redis_connection(node)
-        deadline = time.monotonic() + timeout
-        target = master.info("replication")["master_repl_offset"]
-        while time.monotonic() < deadline:
-            info = master.info("replication")
-            offsets = [v["offset"] for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)]
-            if offsets and min(offsets) >= target:
-                break
-            time.sleep(0.01)
-        return self.line_count(job_id)
+        k = self.keys(job_id)
+        master = self.redis.get_redis_connection(self.redis.get_node_from_key(k.lines))
+        # WAIT counts the writes of its own connection: a write of ours first (on the job's slot, so its
+        # offset covers every earlier write there), then WAIT, which asks the replicas to ack at once.
+        with master.pipeline(transaction=False) as pipe:
+            pipe.set(k.lines + ":settled", 1, ex=60)
+            pipe.execute_command("WAIT", 1, int(timeout * 1000))
+            pipe.llen(k.lines)
+            return int(pipe.execute()[-1])
 
     def warm(self, count: int | None = None) -> None:
         """Reach every master once (a cluster client's pools open per node as they are used)."""

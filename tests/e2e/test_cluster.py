@@ -38,7 +38,12 @@ def test_a_master_killed_mid_job_loses_no_line(cluster_stack, redis_cluster):
     job_id = stack.start_job(lines=total, interval=0.0001)
     viewers = [stack.viewer().connect() for _ in range(3)]
     master = redis_cluster.master_of(f"tailapp:lines:{{{job_id}}}")
+    others = [stack.start_job(lines=5, interval=0) for _ in range(8)]  # more watched channels on each master:
+    bystander = stack.viewer().connect()  # the resubscription after the failover holds channels of several slots
     try:
+        for other in others:
+            stack.wait_job(other)
+            assert bystander.subscribe(other)["ok"]
         for viewer in viewers:
             assert viewer.subscribe(job_id, after=0)["ok"]
         viewers[0].wait_for(3_000, 60)
@@ -56,7 +61,7 @@ def test_a_master_killed_mid_job_loses_no_line(cluster_stack, redis_cluster):
         steps = [int(m.group(1)) for t in texts if (m := re.search(r"step (\d+)/", t))]
         assert steps == sorted(steps) and len(set(steps)) == len(steps)
     finally:
-        for viewer in viewers:
+        for viewer in [*viewers, bystander]:
             viewer.disconnect()
         master.start()  # back as a replica: the session's cluster is whole again
         redis_cluster.wait_healthy()
