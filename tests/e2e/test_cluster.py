@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import time
 
-from tests.e2e.steps import assert_exactly
+from tests.e2e.steps import all_lines_once, assert_exactly, watch
+from tests.e2e.test_scaleout import feed_messages
 
 
 def test_a_jobs_keys_share_one_slot_and_its_channel_is_a_shard_channel_on_its_master(cluster_stack, redis_cluster):
@@ -60,6 +61,11 @@ def test_a_master_killed_mid_job_loses_no_line(cluster_stack, redis_cluster):
         assert len(texts) == total
         steps = [int(m.group(1)) for t in texts if (m := re.search(r"step (\d+)/", t))]
         assert steps == sorted(steps) and len(set(steps)) == len(steps)
+        # Viewers also complete by replaying the backlog again and again: check the live feed works afterwards.
+        heard = feed_messages(stack.url, "lines")
+        after_job = stack.start_job(lines=50, interval=0.02)
+        all_lines_once([watch(stack, after_job)], 50)
+        assert feed_messages(stack.url, "lines") > heard
     finally:
         for viewer in [*viewers, bystander]:
             viewer.disconnect()
