@@ -354,10 +354,10 @@ class Relay:
     def _to_room(self, job_id: str, payload: dict) -> None:
         """Live lines to the job's room, but none the room had: a writer sends lines again, same seqs, when a
         Redis failover lost them, after the viewers got them from the old master."""
-        last = self.room_last.get(job_id)
-        if last is not None and rooms.has_members(self.server, rooms.job_room(job_id)):
+        last = self.room_last.get(job_id)  # kept while the job's lines flow here (see _handle), else dropped
+        if last is not None:
             payload, last = _lines_after(payload, last)
-        else:  # the room's first lines, or lines only held for handshakes: nothing to compare with
+        else:  # the room's first lines: nothing to compare with
             last = payload["seq"] + len(payload["lines"]) - 1
         self.room_last[job_id] = last
         if payload is not None:
