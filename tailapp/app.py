@@ -14,7 +14,7 @@ from tailapp.config import ConfigError
 from tailapp.metrics import Metrics
 from tailapp.relay import Relay
 from tailapp.runtime import Runtime
-from tailapp.store import Feed, Store, feed_client
+from tailapp.store import Store, open_feed
 from tailapp.tasks import import_task_modules
 from tailapp.web import init_web
 
@@ -44,7 +44,7 @@ def _server_runtime(app: Flask, settings: dict, store: Store) -> Runtime:
     """Socket.IO bound to `app`, and the relay and metrics that use it."""
     server = sockets.init_sockets(app)
     metrics = Metrics(store, server)
-    relay = Relay(server, store, Feed(feed_client(settings["REDIS_URL"])),
+    relay = Relay(server, store, open_feed(settings["REDIS_URL"]),
                   replay_chunk=settings["REPLAY_CHUNK"], ignore_queue=bool(settings["MESSAGE_QUEUE"]),
                   max_subscriptions=settings["MAX_SUBSCRIPTIONS"], metrics=metrics)
     metrics.watch(relay)

@@ -22,8 +22,10 @@ class Metrics:
     def __init__(self, store: Store, server):
         self.server = server
         self.registry = CollectorRegistry()
-        self.written = Counter("tailapp_lines_written", "Lines written by workers, as seen on the Redis feed",
-                               registry=self.registry)
+        self.written = Counter("tailapp_lines_written", "Lines written by workers to the jobs watched here, as "
+                               "seen on this server's Redis feed", registry=self.registry)
+        self.feed_messages = Counter("tailapp_feed_messages", "Messages this server received from Redis, by kind "
+                                     "(lines, job, marker)", ["kind"], registry=self.registry)
         self.relayed = Counter("tailapp_lines_relayed", "Lines sent to viewers (once per Socket.IO emit)",
                                ["source"], registry=self.registry)
         self.lag = Gauge("tailapp_relay_lag_seconds",

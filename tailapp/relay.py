@@ -1,6 +1,8 @@
 """One Redis pub/sub connection per server process, fanned out to one Socket.IO room per job.
 
-A new subscription first replays the backlog, then joins the room. Live lines that reach the relay
+The connection listens to the job list's channel and to the channels of the jobs watched on this server
+only (tailapp.watch). A new subscription first waits until Redis confirmed its job's channel, replays the
+backlog, then joins the room. Live lines that reach the relay
 meanwhile are held in the subscription's buffer. After the backlog read, the replay publishes a marker
 on the job's channel: Redis delivers a channel's messages in order, so when the relay sees the marker,
 every line the backlog read could contain has passed through the buffer (merged by seq) and the
@@ -23,11 +25,13 @@ from tailapp import jobs, rooms
 from tailapp import protocol as p
 from tailapp.outbox import Outbox
 from tailapp.store import Feed, JobChanged, Lines, Marker, Store, Subscription, decode
+from tailapp.watch import Watches
 
 if TYPE_CHECKING:
     from tailapp.metrics import Metrics
 
 log = logging.getLogger(__name__)
+FEED_KINDS = {Lines: "lines", JobChanged: "job", Marker: "marker"}  # labels of tailapp_feed_messages_total
 BEHIND_FLUSH = 0.02  # while the feed stays busy, held lines still go this often
 FIRST_READ = 16  # lines of the first backlog read (1 MB at most); later reads are sized by the bytes per line seen
 READ_BYTES = p.PACKET_BYTES  # what one backlog read aims at
@@ -65,26 +69,33 @@ class Relay:
         self.changed_at = time.monotonic()  # when `connected` last changed (from False: since the start)
         self.metrics = metrics
         self.outbox = Outbox(server, self.emit_options)
-        self._greenlet = None
+        self.watches = Watches(self._listen, self._unlisten)
+        self.room_last: dict[str, int] = {}  # job id -> the last seq its room was sent
+        self._subscription: Subscription | None = None  # the feed connection, while there is one
+        self._greenlet = self._sweeper = None
 
     # -- the feed -----------------------------------------------------------------------------------
     def start(self) -> None:
         if self._greenlet is None:
             self._greenlet = gevent.spawn(self._run)
+            self._sweeper = gevent.spawn(self._sweep)
 
     def stop(self) -> None:
         """Stop reading the feed (on shutdown)."""
         if self._greenlet is not None:
             self._greenlet.kill(block=False)
-            self._greenlet = None
+            self._sweeper.kill(block=False)
+            self._greenlet = self._sweeper = None
             self._set_connected(False)
 
     def _run(self) -> None:
         delay, lost_feed = 0.1, False
         while True:
-            subscription = self.feed.subscription()
+            subscription = self.feed.subscription(self.watches.confirmed)
             try:
                 subscription.start()
+                self._subscription = subscription
+                self.watches.reconnected()
                 if lost_feed:
                     self._recover()
                 self._set_connected(True)
@@ -95,6 +106,7 @@ class Relay:
             except Exception:
                 log.exception("relay error; reconnecting")
             finally:
+                self._subscription = None
                 subscription.close()
             self._set_connected(False)
             lost_feed = True
@@ -116,11 +128,56 @@ class Relay:
             log.warning("Redis pool not reopened at once: %s", exc)
         self._tell_everyone_to_resync()
 
-    def _handle_safely(self, job_id: str, data: str) -> None:
+    def _handle_safely(self, job_id: str | None, data: str) -> None:
         try:
-            self._handle(job_id, decode(data))
+            message = decode(data)
+            self._count_received(message)
+            if job_id is None:
+                self._job_listed(message)
+            else:
+                self._handle(job_id, message)
         except ValueError as exc:  # not a message tailapp wrote: skip it
-            log.error("skipped a malformed message on the channel of job %s: %s", job_id, exc)
+            log.error("skipped a malformed message on the channel of job %s: %s", job_id or "list", exc)
+
+    def _job_listed(self, message: Lines | JobChanged | Marker) -> None:
+        """A job changed: tell the viewers of the job list (the job's own viewers hear it on its channel)."""
+        if not isinstance(message, JobChanged):
+            raise ValueError(f"a {type(message).__name__} on the job list's channel")
+        if rooms.has_members(self.server, rooms.JOBS):
+            self.server.emit(p.JOB, jobs.to_object(message.fields), to=rooms.JOBS, namespace=p.NAMESPACE,
+                             **self.emit_options)
+
+    def _count_received(self, message: Lines | JobChanged | Marker) -> None:
+        if self.metrics is not None:
+            self.metrics.feed_messages.labels(FEED_KINDS[type(message)]).inc()
+
+    # -- which job channels the feed holds (tailapp.watch) -------------------------------------------
+    def _listen(self, job_ids: list[str]) -> None:
+        self._change_feed(job_ids, listen=True)
+
+    def _unlisten(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            self.room_last.pop(job_id, None)
+        self._change_feed(job_ids, listen=False)
+
+    def _change_feed(self, job_ids: list[str], listen: bool) -> None:
+        # From any greenlet, while the relay's greenlet reads the same connection: redis-py locks only the
+        # writers. Without a feed (or when the write fails) the next feed connection subscribes every
+        # watched channel again.
+        subscription = self._subscription
+        if subscription is not None:
+            try:
+                (subscription.listen if listen else subscription.unlisten)(job_ids)
+            except redis.RedisError as exc:
+                log.warning("feed change for %d job channels not sent: %s", len(job_ids), exc)
+
+    def _sweep(self) -> None:
+        while True:
+            gevent.sleep(max(0.5, self.watches.linger / 4))
+            self.watches.sweep(self._in_use)
+
+    def _in_use(self, job_id: str) -> bool:
+        return bool(self.syncing.get(job_id)) or rooms.has_members(self.server, rooms.job_room(job_id))
 
     def _follow(self, subscription: Subscription) -> None:
         batch_started = time.monotonic()
@@ -142,18 +199,19 @@ class Relay:
             self._count_written(message)
             if waiting or rooms.has_members(self.server, rooms.job_room(job_id)):  # else never split
                 self._live_lines(job_id, message, waiting)
+            else:
+                self.room_last.pop(job_id, None)  # nobody watches here: the next join says where the room starts
         else:
             job = jobs.to_object(message.fields)
             self._hold(waiting, p.JOB, job)
             self.outbox.flush(job_id)  # a job event comes after every line before it
-            self.server.emit(p.JOB, job, to=[rooms.job_room(job_id), rooms.JOBS], namespace=p.NAMESPACE,
-                             **self.emit_options)
+            self.server.emit(p.JOB, job, to=rooms.job_room(job_id), namespace=p.NAMESPACE, **self.emit_options)
 
     def _live_lines(self, job_id: str, message: Lines, waiting: dict | None) -> None:
         payload = {"job": job_id, "seq": message.seq, "lines": message.texts, "times": message.times}
         self._count_relayed("live", len(payload["lines"]))
         self._hold(waiting, p.LINES, payload)
-        self.outbox.lines(job_id, payload)
+        self._to_room(job_id, payload)
 
     @staticmethod
     def _hold(waiting: dict | None, event: str, payload: dict) -> None:
@@ -181,6 +239,7 @@ class Relay:
         lines it missed (that would be a gap, then a duplicate).
         """
         self.outbox.flush_all()
+        self.room_last.clear()  # the rooms close: each starts again where its viewers' resubscriptions end
         for room in rooms.job_rooms(self.server):
             self.server.emit(p.RESYNC, {"job": rooms.job_of(room)}, to=room, namespace=p.NAMESPACE)
             rooms.close(self.server, room)
@@ -209,7 +268,8 @@ class Relay:
         if job is None:
             self._forget(handshake)
             return {"ok": False, "error": "unknown job"}
-        gevent.spawn(self._replay, handshake, after, job)
+        listening = self.watches.need(job_id)  # subscribed for known jobs only
+        gevent.spawn(self._replay, handshake, after, job, listening)
         return {"ok": True, "job": job}
 
     def _subscriptions(self, sid: str) -> int:
@@ -235,8 +295,13 @@ class Relay:
             if not handshakes:
                 del self.syncing[handshake.job_id]
 
-    def _replay(self, handshake: Handshake, after: int, job: dict) -> None:
-        """Send the backlog, then let the relay finish the handshake when it sees our marker."""
+    def _replay(self, handshake: Handshake, after: int, job: dict, listening: gevent.event.Event) -> None:
+        """Once the job's channel is live, send the backlog, then let the relay finish the handshake when it
+        sees our marker."""
+        if not listening.wait(self.marker_timeout):
+            if self._current(handshake):
+                self._resync(handshake)  # the feed is down: start over once it is back
+            return
         try:
             handshake.last = self._send_backlog(handshake, after)
             if not self._current(handshake):
@@ -286,6 +351,18 @@ class Relay:
                 return False
         return False
 
+    def _to_room(self, job_id: str, payload: dict) -> None:
+        """Live lines to the job's room, but none the room had: a writer sends lines again, same seqs, when a
+        Redis failover lost them, after the viewers got them from the old master."""
+        last = self.room_last.get(job_id)  # kept while the job's lines flow here (see _handle), else dropped
+        if last is not None:
+            payload, last = _lines_after(payload, last)
+        else:  # the room's first lines: nothing to compare with
+            last = payload["seq"] + len(payload["lines"]) - 1
+        self.room_last[job_id] = last
+        if payload is not None:
+            self.outbox.lines(job_id, payload)
+
     def _drain_and_join(self, handshake: Handshake) -> None:
         # Runs in the relay greenlet, between two messages: nothing can slip in between.
         last = handshake.last
@@ -295,6 +372,7 @@ class Relay:
                 payload, last = _lines_after(payload, last)
             if payload is not None:
                 self._emit(handshake, event, payload)
+        self.room_last[handshake.job_id] = max(self.room_last.get(handshake.job_id, 0), last)
         self.outbox.flush(handshake.job_id)  # lines held back for the room are in `held` already: not twice
         rooms.enter(self.server, handshake.sid, rooms.job_room(handshake.job_id))
         self._forget(handshake)

@@ -13,7 +13,7 @@ from flask import Flask, current_app, has_app_context
 from tailapp import config
 from tailapp.archive import Archive
 from tailapp.config import ConfigError
-from tailapp.store import Store, data_client
+from tailapp.store import Store, open_store
 
 if TYPE_CHECKING:  # servers only; a worker never imports them
     from tailapp.metrics import Metrics
@@ -45,7 +45,7 @@ def build_store(settings: Mapping[str, Any], pool_size: int | None = None,
     """The Redis store for these settings, with the archive finished jobs go to; with `pool_size`, on a
     fixed pool of that many connections (servers)."""
     archive = Archive(settings["ARCHIVE_URL"] or str(Path(settings["DATA_DIR"]).resolve() / "archive"))
-    return Store(data_client(settings["REDIS_URL"], client_name, pool_size), archive, settings["REDIS_TTL_SECONDS"])
+    return open_store(settings["REDIS_URL"], client_name, pool_size, archive, settings["REDIS_TTL_SECONDS"])
 
 
 def install(app: Flask, runtime: Runtime) -> Runtime:

@@ -14,11 +14,16 @@ import time
 from collections import deque
 
 import redis
+from redis.exceptions import ClusterDownError, TryAgainError
 
 from tailapp.masking import Masker
 from tailapp.store import MAX_LINES_PER_CALL, Store, encode_line
 
 log = logging.getLogger(__name__)
+# Redis away, or a cluster between a master's death and its replica's promotion: try again.
+UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, ClusterDownError, TryAgainError)
+LOST_LINES = re.compile(r"line count is (\d+), writer expected (\d+)")  # the append script's refusal
+KEEP_LINES = 20_000  # lines kept after Redis took them, to send again if a failover loses them
 CUT_MARKER = " \u21a9"  # ends each piece of a line that was split for being too long
 LINE_OVERHEAD = 1  # what a line costs beyond its text: its newline (a log counts the bytes its download holds)
 SURROGATE = re.compile("[\ud800-\udfff]")  # not encodable as UTF-8 (e.g. a non-UTF-8 file name, decoded)
@@ -95,6 +100,7 @@ class LogWriter:
         self._pending: list[str] = []
         self._sent = store.line_count(job_id)  # lines Redis has
         self._queued = self._sent  # lines handed to the flusher, counting those
+        self._kept: deque[str] = deque(maxlen=KEEP_LINES)  # the last lines sent, up to line _sent
         self._error: Exception | None = None
         self._closing = False
         # The task's writes take the plain lock (a C call per line); the Condition's Python methods run only
@@ -150,6 +156,17 @@ class LogWriter:
             self._closing = True
             self._cond.notify_all()
         self._thread.join()
+        self._settle()
+
+    def _settle(self) -> None:
+        """Once the replicas have the log, check that it is whole; send again what a failover lost."""
+        try:
+            have = self.store.settled_line_count(self.job_id)
+        except redis.RedisError as exc:
+            log.warning("job %s: line count not checked at the end: %s", self.job_id, exc)
+            return
+        if have < self._sent and self._can_resend(have, self._sent):
+            self._resend(have, self._sent)
 
     @property
     def lines_sent(self) -> int:
@@ -275,6 +292,7 @@ class LogWriter:
                 return
             with self._cond:
                 self._sent += len(batch)
+                self._kept.extend(batch)
                 self._cond.notify_all()
 
     def _take_batch(self) -> list[str]:
@@ -317,8 +335,31 @@ class LogWriter:
             try:
                 self.store.append_lines(self.job_id, batch, before=before)
                 return
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except UNAVAILABLE as exc:
                 if time.monotonic() + delay > deadline:
                     raise WriterError(str(exc)) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
+            except redis.ResponseError as exc:
+                have = _lost_from(exc, before)
+                if have is None or not self._can_resend(have, before):
+                    raise
+                self._resend(have, before)
+
+    def _can_resend(self, have: int, before: int) -> bool:
+        """Are lines have+1..before the last ones sent, and all still kept?"""
+        return before == self._sent and before - have <= len(self._kept)
+
+    def _resend(self, have: int, before: int) -> None:
+        """Redis has lost lines have+1..before (an asynchronous failover): append them again, same seqs."""
+        log.warning("job %s: Redis lost lines %d..%d (a failover?); sending them again", self.job_id, have + 1, before)
+        lost = list(self._kept)[len(self._kept) - (before - have) :]
+        self._append(lost, have)
+
+
+def _lost_from(exc: redis.ResponseError, before: int) -> int | None:
+    """The line count Redis has, when the append script refused a batch because it has fewer lines than
+    the writer sent (lost in a failover); else None."""
+    match = LOST_LINES.search(str(exc))
+    have = int(match.group(1)) if match else None
+    return have if have is not None and have < before else None

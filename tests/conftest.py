@@ -14,6 +14,7 @@ import redis
 import requests
 
 from tailapp.embedded import EmbeddedRedis, free_port
+from tests.cluster import RedisCluster
 from tests.viewer import Viewer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,12 +31,14 @@ TERMINAL = {"succeeded", "failed", "cancelled", "lost"}
 class Stack:
     """A running tailapp: Redis, one worker, one server; with helpers to start and watch jobs."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, cluster: RedisCluster | None = None):
+        """With `cluster`, tailapp's data is on the Redis Cluster and the Redis started here is Celery's broker."""
         self.tmp = tmp
         self.redis_server = EmbeddedRedis(tmp / "redis", appendonly=True).start()
-        self.redis_url = self.redis_server.url
-        self.redis = redis.Redis.from_url(self.redis_url, decode_responses=True)
+        self.redis_url = cluster.url if cluster else self.redis_server.url
+        self.redis = cluster.client() if cluster else redis.Redis.from_url(self.redis_url, decode_responses=True)
         self.env = {**os.environ, "TAILAPP_REDIS_URL": self.redis_url, "TAILAPP_DATA_DIR": str(tmp / "data"),
+                    "TAILAPP_BROKER_URL": self.redis_server.url,
                     "PYTHONUNBUFFERED": "1", "TAILAPP_TASK_MODULES": "tests.sample_tasks",
                     "TAILAPP_COMMANDS_FILE": str(ROOT / "tests" / "commands.toml"),
                     "SAMPLE_TOKEN": SAMPLE_TOKEN, "TAILAPP_SECRET_KEY": SAMPLE_SECRET_KEY, "SAMPLE_PEM": SAMPLE_PEM,
@@ -177,10 +180,35 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
     """Redis, a worker and a server, shared by the whole session; the worker is ready when yielded."""
-    running = Stack(tmp_path_factory.mktemp("stack"))
+    yield from _running_stack(Stack(tmp_path_factory.mktemp("stack")))
+
+
+@pytest.fixture(scope="session")
+def cluster_stack(tmp_path_factory, redis_cluster) -> Stack:
+    """A worker and a server on the Redis Cluster (and a Redis of their own as Celery's broker)."""
+    yield from _running_stack(Stack(tmp_path_factory.mktemp("cluster-stack"), redis_cluster))
+
+
+@pytest.fixture(params=["one Redis", "Redis Cluster"])
+def gapless_stack(request) -> Stack:
+    """The stack, then the cluster stack: the exactly-once tests run on both."""
+    return request.getfixturevalue("stack" if request.param == "one Redis" else "cluster_stack")
+
+
+def _running_stack(running: Stack):
     try:
         warmup = running.start_job(lines=1, interval=0)
         running.wait_job(warmup, timeout=60)
         yield running
     finally:
         running.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory) -> RedisCluster:
+    """A 3-master, 3-replica Redis Cluster on free local ports, shared by the session."""
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()

@@ -1,22 +1,25 @@
-"""The relay's feed: one pub/sub subscription to every job channel of the installation.
+"""The relay's feed: one pub/sub connection per server, on the job list's channel and on the channels of
+the jobs watched on this server (added and dropped as viewers come and go, see tailapp/watch.py).
 
 A subscription reads published messages straight from its connection. redis-py's `PubSub.listen()` wraps
 every read in a health check, a retry closure, observability hooks and a message dict, and `can_read(0)`
 (the relay asks after each message whether more wait) costs a `recv` that fails with EAGAIN whenever the
 feed is drained, i.e. for every message at a trickle: about 40 % of the server's CPU per message together
-(BENCHMARKS.md, "User's path, after (issue 14, branch `perf`)"). Here the connection's own parser reads the replies; its
-buffer takes whatever the socket holds with each `recv` (up to 64 KB), and `pending()` looks at that buffer.
+(BENCHMARKS.md, "User's path, after (issue 14, branch `perf`)"). Here the connection's own parser reads the
+replies; its buffer takes whatever the socket holds with each `recv` (up to 64 KB), and `pending()` looks at
+that buffer. Replies other than messages (subscribe confirmations, unsubscribes, health-check pongs) are
+few and go through redis-py's own bookkeeping.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import redis
 
-from tailapp.store.keys import JOB_CHANNEL_PATTERN, job_of_channel
+from tailapp.store.keys import job_keys, job_of_channel, key
 
-PUBLISHED = ("pmessage", "message")  # the first element of a published message's reply
+PUBLISHED = "message"  # the first element of a published message's reply (SUBSCRIBE, not PSUBSCRIBE)
 
 
 class Feed:
@@ -25,32 +28,49 @@ class Feed:
     def __init__(self, client: redis.Redis):
         self.client = client
 
-    def subscription(self) -> Subscription:
-        return Subscription(self.client.pubsub(ignore_subscribe_messages=True))
+    def subscription(self, on_listening: Callable[[str], None]) -> Subscription:
+        """A new feed connection; `on_listening(job_id)` runs when Redis confirms a job channel on it."""
+        return Subscription(self.client.pubsub(), on_listening)
 
 
 class Subscription:
-    """One pattern subscription to the job channels; iterate for (job id, raw message)."""
+    """Iterate for (job id, raw message); job id None for a message on the job list's channel."""
 
-    def __init__(self, pubsub):
-        self._pubsub = pubsub
+    def __init__(self, pubsub, on_listening: Callable[[str], None]):
+        self._pubsub = pubsub  # with subscribe confirmations: they say when a job channel is live
+        self._on_listening = on_listening
         self._buffer = None  # the parser's SocketBuffer, once read from
 
     def start(self) -> None:
-        self._pubsub.psubscribe(JOB_CHANNEL_PATTERN)
+        self._pubsub.subscribe(key.jobs_channel)
 
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        """(job id, raw message) per published message; Redis errors are raised as redis-py raises them."""
+    def listen(self, job_ids: list[str]) -> None:
+        """Subscribe the channels of `job_ids` (confirmed later, through `on_listening`)."""
+        self._pubsub.subscribe(*(job_keys(job_id).channel for job_id in job_ids))
+
+    def unlisten(self, job_ids: list[str]) -> None:
+        self._pubsub.unsubscribe(*(job_keys(job_id).channel for job_id in job_ids))
+
+    def __iter__(self) -> Iterator[tuple[str | None, str]]:
+        """(job id or None, raw message) per published message; Redis errors are raised as redis-py raises them."""
         pubsub = self._pubsub
         connection = pubsub.connection
         while True:
             pubsub.check_health()  # a PING after health_check_interval without a read, as listen() sends
             reply = connection.read_response(disconnect_on_error=False, push_request=True)
-            if isinstance(reply, list) and reply[0] in PUBLISHED:
-                yield job_of_channel(reply[-2]), reply[-1]
+            if isinstance(reply, list) and reply[0] == PUBLISHED:
+                channel = reply[1]
+                yield (None if channel == key.jobs_channel else job_of_channel(channel)), reply[2]
             elif pubsub.is_health_check_response(reply):
                 pubsub.health_check_response_counter -= 1
-            # else a (p)subscribe confirmation: nothing for the relay
+            else:
+                self._control(reply)
+
+    def _control(self, reply) -> None:
+        """A (un)subscribe confirmation: redis-py keeps its channel sets; a job channel's says it is live."""
+        message = self._pubsub.handle_message(reply, ignore_subscribe_messages=False)
+        if message and message["type"] == "subscribe" and message["channel"] != key.jobs_channel:
+            self._on_listening(job_of_channel(message["channel"]))
 
     def pending(self) -> bool:
         """True while more of the feed is already read from the socket (the feed is busy)."""

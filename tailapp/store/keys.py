@@ -10,7 +10,6 @@ from typing import NamedTuple
 
 PREFIX = "tailapp:"
 CHANNEL = f"{PREFIX}ch:"  # a job's channel is CHANNEL + its id
-JOB_CHANNEL_PATTERN = f"{CHANNEL}*"
 
 
 class JobKeys(NamedTuple):
@@ -33,9 +32,15 @@ def job_keys(job_id: str) -> JobKeys:
                    secrets=f"{PREFIX}secrets:{job_id}")
 
 
+def tagged_job_keys(job_id: str) -> JobKeys:
+    """Every key of job `job_id` on Redis Cluster: the id as a hash tag ("{<id>}"), so all of them (and the
+    job's shard channel) hash to one slot, and one script can change them together."""
+    return job_keys("{" + job_id + "}")
+
+
 def job_of_channel(channel: str) -> str:
-    """The job id of a job channel's name."""
-    return channel[len(CHANNEL) :]
+    """The job id of a job channel's name (tagged or not)."""
+    return channel[len(CHANNEL) :].strip("{}")
 
 
 def _one_job(name: str) -> staticmethod:
@@ -63,6 +68,7 @@ class key:  # noqa: N801 - used as a namespace: key.lines(job_id)
         """Failed sign-in counting: kind "count" or "wait" of a client address, "global" of a minute."""
         return f"{PREFIX}signin:{kind}:{who}"
 
+    jobs_channel = f"{PREFIX}jobfeed"  # every job change, for the job list (job channels carry only their own)
     jobs = f"{PREFIX}jobs"  # sorted set of job ids by created_at
     running = f"{PREFIX}running"  # set of running job ids, for the lost-job check
     unarchived = f"{PREFIX}unarchived"  # set of finished job ids not in the archive yet (retried until they are)

@@ -19,6 +19,8 @@ NULL = ""  # how a hash field stores None
 class Store:
     """Redis access for one process: scripts registered once, keys from `keys`."""
 
+    keys = staticmethod(job_keys)  # every key of one job
+
     def __init__(self, client: redis.Redis, archive=None, ttl_seconds: int = 7 * 24 * 3600):
         self.redis = client
         self.archive = archive  # where finished jobs go when they leave Redis
@@ -31,7 +33,7 @@ class Store:
     # -- a job's log and fields -----------------------------------------------------------------------
     def append_lines(self, job_id: str, elements: list[str], before: int) -> int:
         """Append encoded lines after line `before`, publish them; return the new line count."""
-        k = job_keys(job_id)
+        k = self.keys(job_id)
         return int(self._append(keys=(k.lines, k.hash, k.channel), args=[before, len(elements), "\n".join(elements)]))
 
     def set_fields(self, job_id: str, fields: dict, only_from: tuple[str, ...] = ()) -> dict | None:
@@ -39,33 +41,33 @@ class Store:
         args = [",".join(only_from), job_id]
         for name, value in fields.items():
             args += [name, encode_field(value)]
-        k = job_keys(job_id)
-        flat = self._set_fields(keys=(k.hash, k.channel, key.running), args=args)
+        k = self.keys(job_id)
+        flat = self._set_fields(keys=(k.hash, k.channel, key.running, key.jobs_channel), args=args)
         return None if flat is None else pairs_to_dict(flat)
 
     def create_job(self, job_id: str, fields: dict, created_at: int) -> None:
         """Store a new job hash and index it by creation time."""
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(job_keys(job_id).hash, mapping={k: encode_field(v) for k, v in fields.items()})
+            pipe.hset(self.keys(job_id).hash, mapping={k: encode_field(v) for k, v in fields.items()})
             pipe.zadd(key.jobs, {job_id: created_at})
             pipe.execute()
 
     def job_hash(self, job_id: str) -> dict:
-        return self.redis.hgetall(job_keys(job_id).hash)
+        return self.redis.hgetall(self.keys(job_id).hash)
 
     def job_hashes(self, job_ids: list[str]) -> list[dict]:
         """The hashes of `job_ids` in one round trip ({} for a job not in Redis)."""
         with self.redis.pipeline(transaction=False) as pipe:
             for job_id in job_ids:
-                pipe.hgetall(job_keys(job_id).hash)
+                pipe.hgetall(self.keys(job_id).hash)
             return pipe.execute()
 
     def job_exists(self, job_id: str) -> bool:
-        return bool(self.redis.exists(job_keys(job_id).hash))
+        return bool(self.redis.exists(self.keys(job_id).hash))
 
     def read_lines(self, job_id: str, after: int, count: int) -> tuple[list[str], list[int]]:
         """Lines with seq in (after, after + count], as texts and times; from the archive once out of Redis."""
-        elements = self.redis.lrange(job_keys(job_id).lines, after, after + count - 1)
+        elements = self.redis.lrange(self.keys(job_id).lines, after, after + count - 1)
         if not elements and self.archive is not None and not self.job_exists(job_id):
             return self.archive.read_lines(job_id, after, count)
         return decode_elements(elements)
@@ -81,22 +83,26 @@ class Store:
     def all_elements(self, job_id: str, chunk: int = 10_000):
         """Every stored line element of a job, read in chunks."""
         start = 0
-        while elements := self.redis.lrange(job_keys(job_id).lines, start, start + chunk - 1):
+        while elements := self.redis.lrange(self.keys(job_id).lines, start, start + chunk - 1):
             yield from elements
             start += len(elements)
 
     def line_count(self, job_id: str) -> int:
-        return int(self.redis.llen(job_keys(job_id).lines))
+        return int(self.redis.llen(self.keys(job_id).lines))
+
+    def settled_line_count(self, job_id: str) -> int:
+        """The job's line count as a failover would keep it (one Redis: as it is)."""
+        return self.line_count(job_id)
 
     def expire(self, job_id: str, seconds: int) -> None:
-        k = job_keys(job_id)
+        k = self.keys(job_id)
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.expire(k.hash, seconds)
             pipe.expire(k.lines, seconds)
             pipe.execute()
 
     def delete_job(self, job_id: str) -> None:
-        k = job_keys(job_id)
+        k = self.keys(job_id)
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(k.hash, k.lines, k.heartbeat, k.cancel, k.secrets)
             pipe.zrem(key.jobs, job_id)
@@ -105,7 +111,7 @@ class Store:
 
     def publish_marker(self, job_id: str, token: str) -> None:
         """Publish a subscription's marker on the job's channel (see relay.py)."""
-        self.redis.publish(job_keys(job_id).channel, encode_marker(token))
+        self.redis.publish(self.keys(job_id).channel, encode_marker(token))
 
     # -- the job index ------------------------------------------------------------------------------
     def recent_job_ids(self, limit: int) -> list[str]:
@@ -137,25 +143,25 @@ class Store:
         """The state field of each job, in one round trip."""
         with self.redis.pipeline(transaction=False) as pipe:
             for job_id in job_ids:
-                pipe.hget(job_keys(job_id).hash, "state")
+                pipe.hget(self.keys(job_id).hash, "state")
             return pipe.execute()
 
     def request_cancel(self, job_id: str, seconds: int) -> None:
-        self.redis.set(job_keys(job_id).cancel, 1, ex=seconds)
+        self.redis.set(self.keys(job_id).cancel, 1, ex=seconds)
 
     def cancel_requested(self, job_id: str) -> bool:
-        return bool(self.redis.exists(job_keys(job_id).cancel))
+        return bool(self.redis.exists(self.keys(job_id).cancel))
 
     def beat(self, job_id: str, seconds: int) -> None:
         """Refresh a running job's heartbeat for `seconds`."""
-        self.redis.set(job_keys(job_id).heartbeat, int(time.time() * 1000), ex=seconds)
+        self.redis.set(self.keys(job_id).heartbeat, int(time.time() * 1000), ex=seconds)
 
     def has_heartbeat(self, job_id: str) -> bool:
-        return bool(self.redis.exists(job_keys(job_id).heartbeat))
+        return bool(self.redis.exists(self.keys(job_id).heartbeat))
 
     def claim_reaping(self, job_id: str, seconds: int = 60) -> bool:
         """True for the one server that may mark the job lost (for `seconds`)."""
-        return bool(self.redis.set(job_keys(job_id).reaping, 1, nx=True, ex=seconds))
+        return bool(self.redis.set(self.keys(job_id).reaping, 1, nx=True, ex=seconds))
 
     # -- the archive's retry list ---------------------------------------------------------------------
     def mark_unarchived(self, job_id: str) -> None:
@@ -170,18 +176,18 @@ class Store:
     # -- secret parameters ----------------------------------------------------------------------------
     def stash_secrets(self, job_id: str, values: dict, seconds: int) -> None:
         """Keep a queued job's secret parameters for its worker, outside the job hash and the Celery message."""
-        self.redis.set(job_keys(job_id).secrets, json.dumps(values), ex=seconds)
+        self.redis.set(self.keys(job_id).secrets, json.dumps(values), ex=seconds)
 
     def take_secrets(self, job_id: str) -> dict | None:
         """A job's secret parameters, deleted as they are read; None when there are none (or they expired)."""
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.get(job_keys(job_id).secrets)
-            pipe.delete(job_keys(job_id).secrets)
+            pipe.get(self.keys(job_id).secrets)
+            pipe.delete(self.keys(job_id).secrets)
             raw, _ = pipe.execute()
         return None if raw is None else json.loads(raw)
 
     def drop_secrets(self, job_id: str) -> None:
-        self.redis.delete(job_keys(job_id).secrets)
+        self.redis.delete(self.keys(job_id).secrets)
 
     # -- workers --------------------------------------------------------------------------------------
     def worker_beat(self, name: str, ttl_seconds: float) -> None:

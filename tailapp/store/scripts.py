@@ -31,25 +31,49 @@ return n
 
 # A state change is written only when the job's current state is one of ARGV[1], so a late "succeeded"
 # cannot overwrite "cancelled" or "lost".
-SET_FIELDS = """
--- KEYS[1] = the job's hash   KEYS[2] = the job's channel   KEYS[3] = the set of running job ids
--- ARGV[1] = the states the job may be in now, comma-separated ('' = any)   ARGV[2] = the job id
--- ARGV[3..] = field, value, field, value, …
--- Returns the whole hash after the change (flat), published as 'J' .. its JSON; nil when the job is
--- missing or not in one of ARGV[1].
+_CHANGE_IF_ALLOWED = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 if ARGV[1] ~= '' then
   local state = redis.call('HGET', KEYS[1], 'state')
   if not string.find(',' .. ARGV[1] .. ',', ',' .. state .. ',', 1, true) then return nil end
 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+"""
+
+SET_FIELDS = """
+-- KEYS[1] = the job's hash   KEYS[2] = the job's channel   KEYS[3] = the set of running job ids
+-- KEYS[4] = the job list's channel (every job's changes, for the job list)
+-- ARGV[1] = the states the job may be in now, comma-separated ('' = any)   ARGV[2] = the job id
+-- ARGV[3..] = field, value, field, value, …
+-- Returns the whole hash after the change (flat), published as 'J' .. its JSON on both channels; nil when
+-- the job is missing or not in one of ARGV[1].""" + _CHANGE_IF_ALLOWED + """
 if redis.call('HGET', KEYS[1], 'state') == 'running' then
   redis.call('SADD', KEYS[3], ARGV[2])
 else
   redis.call('SREM', KEYS[3], ARGV[2])
 end
 local h = redis.call('HGETALL', KEYS[1])
-redis.call('PUBLISH', KEYS[2], 'J' .. cjson.encode(h))
+local message = 'J' .. cjson.encode(h)
+redis.call('PUBLISH', KEYS[2], message)
+redis.call('PUBLISH', KEYS[4], message)
+return h
+"""
+
+# On Redis Cluster a script may touch one slot only: a job's keys (one hash tag). Its lines go out on its
+# shard channel (SPUBLISH: only the shard's nodes carry them); the running set, on another slot, is kept
+# by the caller from the state returned; the job list's channel is a plain channel every node relays.
+CLUSTER_APPEND_LINES = APPEND_LINES.replace("redis.call('PUBLISH', KEYS[3]", "redis.call('SPUBLISH', KEYS[3]")
+
+CLUSTER_SET_FIELDS = """
+-- KEYS[1] = the job's hash   KEYS[2] = the job's shard channel   (one slot: the job id is their hash tag)
+-- ARGV[1] = the states the job may be in now, comma-separated ('' = any)   ARGV[2] = the job list's channel
+-- ARGV[3..] = field, value, field, value, …
+-- Returns the whole hash after the change (flat), published as 'J' .. its JSON on both channels; nil when
+-- the job is missing or not in one of ARGV[1].""" + _CHANGE_IF_ALLOWED + """
+local h = redis.call('HGETALL', KEYS[1])
+local message = 'J' .. cjson.encode(h)
+redis.call('SPUBLISH', KEYS[2], message)
+redis.call('PUBLISH', ARGV[2], message)
 return h
 """
 

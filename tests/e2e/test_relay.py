@@ -12,7 +12,8 @@ from tests.e2e.steps import all_lines_once, assert_exactly, describe, start_and_
 N = 5_000
 
 
-def test_twenty_viewers_joining_at_random_moments_get_every_line_once(stack):
+def test_twenty_viewers_joining_at_random_moments_get_every_line_once(gapless_stack):
+    stack = gapless_stack  # one Redis, then the Redis Cluster
     job_id = stack.start_job(lines=N, interval=0.0005)
     viewers = [stack.viewer() for _ in range(20)]
     errors = []
@@ -35,7 +36,8 @@ def test_twenty_viewers_joining_at_random_moments_get_every_line_once(stack):
     assert stack.job(job_id)["lines"] == N
 
 
-def test_viewer_that_reconnects_resumes_without_gap_or_duplicate(stack):
+def test_viewer_that_reconnects_resumes_without_gap_or_duplicate(gapless_stack):
+    stack = gapless_stack  # one Redis, then the Redis Cluster
     job_id, viewer = start_and_watch(stack, lines=3_000, interval=0.001)
     for _ in range(5):
         time.sleep(random.uniform(0.2, 0.5))
@@ -48,7 +50,8 @@ def test_viewer_that_reconnects_resumes_without_gap_or_duplicate(stack):
     viewer.disconnect()
 
 
-def test_finished_job_replays_in_full_then_reports_its_state(stack):
+def test_finished_job_replays_in_full_then_reports_its_state(gapless_stack):
+    stack = gapless_stack  # one Redis, then the Redis Cluster
     job_id = stack.start_job(lines=12_000, interval=0)
     stack.wait_job(job_id)
     viewer = stack.viewer().connect()

@@ -3,6 +3,8 @@ real Redis."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 
@@ -17,31 +19,52 @@ def url(tmp_path_factory):
     server.stop()
 
 
-def test_messages_come_in_order_and_pending_tells_whether_more_are_read(url):
-    subscription = Feed(connect(url)).subscription()
+JOBS = ("a" * 32, "b" * 32, "c" * 32)
+
+
+def subscribed(url, client: redis.Redis | None = None) -> tuple:
+    """A feed subscription listening to JOBS, once Redis has them: (subscription, its messages, confirmed)."""
+    confirmed: list[str] = []
+    subscription = Feed(client or connect(url)).subscription(confirmed.append)
     subscription.start()
+    subscription.listen(list(JOBS))
+    publisher = connect(url)
+    while dict(publisher.pubsub_numsub(*(key.channel(job) for job in JOBS))) != {key.channel(j): 1 for j in JOBS}:
+        time.sleep(0.01)
+    return subscription, iter(subscription), confirmed
+
+
+def test_messages_come_in_order_and_pending_tells_whether_more_are_read(url):
+    subscription, messages, confirmed = subscribed(url)
     publisher = connect(url)
     with publisher.pipeline(transaction=False) as pipe:  # one write: Redis sends them together
-        for job in ("a" * 32, "b" * 32, "c" * 32):
+        for job in JOBS:
             pipe.publish(key.channel(job), f"data of {job[0]} \u00e9")
+        pipe.publish(key.jobs_channel, "a job changed")
         pipe.execute()
-    messages = iter(subscription)
     got = []
-    for _ in range(3):
+    for _ in range(4):
         got.append((*next(messages), subscription.pending()))
     assert got == [("a" * 32, "data of a \u00e9", True), ("b" * 32, "data of b \u00e9", True),
-                   ("c" * 32, "data of c \u00e9", False)]
-    publisher.publish(key.channel("d" * 32), "later")
-    assert next(messages) == ("d" * 32, "later") and not subscription.pending()
+                   ("c" * 32, "data of c \u00e9", True), (None, "a job changed", False)]
+    assert confirmed == list(JOBS)  # each job channel's confirmation, read on the way
+    publisher.publish(key.channel("a" * 32), "later")
+    assert next(messages) == ("a" * 32, "later") and not subscription.pending()
+    subscription.unlisten(["a" * 32])
+    publisher.publish(key.channel("a" * 32), "unheard")
+    publisher.publish(key.channel("b" * 32), "heard")
+    assert next(messages) == ("b" * 32, "heard")
+    assert key.channel("a" * 32) not in subscription._pubsub.channels  # redis-py's own set follows
     subscription.close()
 
 
 def test_a_health_check_reply_is_no_message_and_a_lost_server_is_a_connection_error(url):
-    subscription = Feed(redis.Redis.from_url(url, decode_responses=True, health_check_interval=1)).subscription()
-    subscription.start()
+    client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=1)
+    subscription, messages, _ = subscribed(url, client)
     pubsub = subscription._pubsub
+    connect(url).publish(key.channel("a" * 32), "first")
+    assert next(messages) == ("a" * 32, "first")
     pubsub.connection.next_health_check = 0  # due now: the subscription sends a PING before it reads
-    messages = iter(subscription)
     connect(url).publish(key.channel("a" * 32), "before the ping's answer")
     assert next(messages) == ("a" * 32, "before the ping's answer")
     connect(url).publish(key.channel("a" * 32), "after it")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import gevent
+import gevent.event
 from engineio import packet
 
 from tailapp import protocol as p
@@ -69,7 +70,9 @@ def test_a_replay_waits_for_the_viewer_to_take_its_packets():
 def test_a_viewer_too_slow_for_the_live_lines_gets_resync_not_unbounded_memory():
     server = FakeServer()
     relay, handshake = relay_with(server, FakeStore(count=40, width=200_000))
-    replay = gevent.spawn(relay._replay, handshake, 0, {"id": JOB})
+    listening = gevent.event.Event()
+    listening.set()  # the job's channel is subscribed
+    replay = gevent.spawn(relay._replay, handshake, 0, {"id": JOB}, listening)
     gevent.sleep(0.1)  # paused: the viewer reads nothing
     live = {"job": JOB, "seq": 41, "lines": ["y" * 1_000_000] * (HELD_BYTES // 1_000_000 + 1), "times": [0] * 5}
     handshake.held.append((p.LINES, live))  # what the relay's feed holds for it meanwhile
