@@ -40,7 +40,10 @@ def data_client(url: str, name: str, pool_size: int | None = None) -> redis.Redi
 
 def feed_client(url: str) -> redis.Redis:
     """The client of a server's one pub/sub connection (the relay's)."""
-    return connect(url, client_name="tailapp-relay")
+    # No read timeout: a quiet feed is no dead one (health-check PINGs tell those). redis-py 8.1 reads with a
+    # 5 s socket timeout by default, and the feed's own reads (store/feed.py) do not go through listen(),
+    # which lifts it: every quiet feed was "lost" every 5 s and every viewer told to resync.
+    return connect(url, client_name="tailapp-relay", socket_timeout=None)
 
 
 def unavailable_message(exc: redis.RedisError) -> str:

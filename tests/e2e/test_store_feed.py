@@ -3,6 +3,7 @@ real Redis."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -10,6 +11,7 @@ import redis
 
 from tailapp.embedded import EmbeddedRedis
 from tailapp.store import Feed, connect, key
+from tailapp.store.clients import feed_client
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +76,21 @@ def test_a_health_check_reply_is_no_message_and_a_lost_server_is_a_connection_er
     with pytest.raises(redis.ConnectionError):
         next(messages)
     subscription.close()
+
+
+def test_a_quiet_feed_stays_open_past_redis_pys_default_read_timeout(url):
+    """redis-py 8.1 reads with a 5 s timeout unless told otherwise: the relay's feed, read directly as
+    store/feed.py reads it, lost its connection every 5 s when no job wrote (and every viewer resynced)."""
+    pubsub = feed_client(url).pubsub()
+    pubsub.subscribe(key.channel("b" * 32))
+    connection = pubsub.connection
+    assert connection.read_response(disconnect_on_error=False, push_request=True)[0] == "subscribe"
+    later = threading.Timer(6.5, lambda: connect(url).publish(key.channel("b" * 32), "after a quiet while"))
+    try:
+        later.start()
+        started = time.monotonic()
+        reply = connection.read_response(disconnect_on_error=False, push_request=True)  # raised after 5 s
+        assert reply[-1] == "after a quiet while" and time.monotonic() - started > 6
+    finally:
+        later.cancel()
+        pubsub.close()
