@@ -3,6 +3,8 @@ check that every viewer got every line once, in order."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.viewer import Viewer
 
 
@@ -12,6 +14,17 @@ def watch(stack, job_id: str, url: str | None = None, after: int = 0) -> Viewer:
     ack = viewer.subscribe(job_id, after=after)
     assert ack["ok"], ack
     return viewer
+
+
+def open_to_the_end(page, url: str, last_row: str) -> list[str]:
+    """Open a job page at `url`, wait until its job succeeded and its last row holds `last_row`: the page's
+    script errors meanwhile (the caller asserts there are none, after any checks of its own)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    expect(page.locator("#job-badge")).to_have_text("succeeded", timeout=30_000)
+    expect(page.locator(".log .row").last).to_contain_text(last_row, timeout=10_000)
+    return errors
 
 
 def start_and_watch(stack, task: str = "demo", **params) -> tuple[str, Viewer]:

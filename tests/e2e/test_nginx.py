@@ -12,11 +12,10 @@ import subprocess
 
 import pytest
 import requests
-from playwright.sync_api import expect
 
 from tailapp.embedded import free_port
 from tests.conftest import ROOT, stop_process
-from tests.e2e.steps import assert_exactly
+from tests.e2e.steps import assert_exactly, open_to_the_end
 from tests.e2e.test_serve import outside_address
 from tests.e2e.test_viewer import browser  # noqa: F401 - the module's Chromium, shared with the viewer tests
 
@@ -82,12 +81,7 @@ def test_shipped_nginx_site_proxies_websocket_polling_and_the_browser(stack, ngi
         assert viewer.subscribe(job_id, after=0)["ok"]
 
     context = browser.new_context(ignore_https_errors=True)  # the app's CSP stays on
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{url}/jobs/{job_id}")
-    expect(page.locator("#job-badge")).to_have_text("succeeded", timeout=30_000)
-    expect(page.locator(".log .row").last).to_contain_text("3000", timeout=10_000)
+    errors = open_to_the_end(context.new_page(), f"{url}/jobs/{job_id}", "3000")
     context.close()
     assert not errors, errors
 

@@ -8,6 +8,7 @@ import requests
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import stop_process
+from tests.e2e.steps import open_to_the_end
 from tests.e2e.test_viewer import CHROMIUM, CHROMIUM_ARGS
 
 EVIL = "evil.example"
@@ -75,11 +76,7 @@ def test_configured_name_works_in_chromium_with_the_live_log(stack, named, rebin
     job_id = stack.start_job(lines=50, interval=0.01)
     context = rebinding_browser.new_context()
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"http://{OWN}:{port_of(named)}/jobs/{job_id}")
-    expect(page.locator("#job-badge")).to_have_text("succeeded", timeout=30_000)
-    expect(page.locator(".log .row").last).to_contain_text("50", timeout=10_000)
+    errors = open_to_the_end(page, f"http://{OWN}:{port_of(named)}/jobs/{job_id}", "50")
     expect(page.locator("#conn-status")).not_to_have_attribute("data-status", "connecting")
     context.close()
     assert not errors, errors
