@@ -80,6 +80,11 @@ def in_sight(page, n: int) -> bool:
     return page.evaluate(f"tailapp.errors.inSight({n - 1}) && !tailapp.sections.headerAt({n - 1})")
 
 
+def count_colour(page) -> str:
+    """The navigator's count colour: red for errors, amber for warnings only, the toolbar's for none."""
+    return page.evaluate("getComputedStyle(document.getElementById('err-count')).color")
+
+
 def test_failed_job_opens_at_its_first_error_and_e_steps_through_marks(stack, page):
     job_id = write_job(stack, error_log())
     finish(stack, job_id, "failed", 1)
@@ -87,6 +92,7 @@ def test_failed_job_opens_at_its_first_error_and_e_steps_through_marks(stack, pa
     page.wait_for_function("tailapp.store.length === 600 && tailapp.errors.opened")
     assert in_sight(page, 200) and not page.evaluate("tailapp.view.follow")
     assert page.locator("#err-count").inner_text() == "3 errors · 1 warning"
+    assert count_colour(page) == "rgb(255, 123, 114)"  # errors found: red
     assert "err" in row(page, 200).get_attribute("class").split()
     for expected, mark in ((300, "warn"), (350, "err"), (500, "err"), (200, "err")):  # wraps round
         page.keyboard.press("e")  # the group around row 350 was collapsed: it opens
@@ -113,6 +119,7 @@ def test_failed_job_without_errors_opens_at_its_end(stack, page):
     page.wait_for_function("tailapp.store.length === 399 && tailapp.errors.opened")
     assert page.evaluate("tailapp.view.atBottom()")
     assert page.locator("#err-count").inner_text() == "no errors" and page.locator("#err-map").is_hidden()
+    assert count_colour(page) == page.evaluate("getComputedStyle(document.querySelector('.log-toolbar')).color")
 
 
 NESTED = ["::group::Build", "compile a", "::group::Tests", "test x", "::group::Slow suite", "needle deep inside",

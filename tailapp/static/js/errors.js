@@ -172,7 +172,10 @@ export class ErrorMarks {
     const parts = [];
     if (this.errors) parts.push(`${this.errors.toLocaleString('en')} error${this.errors === 1 ? '' : 's'}`);
     if (warnings) parts.push(`${warnings.toLocaleString('en')} warning${warnings === 1 ? '' : 's'}`);
-    if (count) count.textContent = parts.length ? parts.join(' · ') : 'no errors';
+    if (count) {
+      count.textContent = parts.length ? parts.join(' · ') : 'no errors';
+      count.dataset.level = this.errors ? 'error' : warnings ? 'warning' : 'none';  // "no errors" is not a warning
+    }
     for (const b of [first, prev, next]) if (b) b.disabled = !this.n;
   }
 
