@@ -33,7 +33,9 @@ class Tally:
     first_at: float = 0.0
     last_at: float = 0.0
     subscribed_at: float = 0.0
+    acked_at: float = 0.0  # the server answered the subscribe (backlog sent, viewer in the room)
     latencies: list[float] = field(default_factory=list)
+    sent: list[float] = field(default_factory=list)  # each latency sample's line was written at this time
     every_line: bool = False  # a latency sample per line, else one per message (its oldest line)
 
     def lines(self, seq: int, texts: list[str]) -> None:
@@ -55,6 +57,7 @@ class Tally:
             sent = _stamp(text)
             if sent is not None:
                 self.latencies.append(now - sent)
+                self.sent.append(sent)
 
     @property
     def done(self) -> bool:
@@ -96,6 +99,7 @@ async def _read(ws, job: str, tally: Tally, subscribed: asyncio.Event) -> None:
                 tally.resyncs += 1
                 await ws.send(f'42{NS},2["subscribe",{{"job":"{job}","after":{tally.last}}}]')
         elif message.startswith(f"43{NS},1"):
+            tally.acked_at = time.time()
             subscribed.set()
 
 
@@ -134,7 +138,8 @@ async def _run_group(group: Group, conn) -> None:
 
 def _summary(t: Tally) -> dict:
     return {"received": t.received, "last": t.last, "gaps": t.gaps, "duplicates": t.duplicates, "resyncs": t.resyncs,
-            "first_at": t.first_at, "last_at": t.last_at, "subscribed_at": t.subscribed_at, "latencies": t.latencies}
+            "first_at": t.first_at, "last_at": t.last_at, "subscribed_at": t.subscribed_at, "acked_at": t.acked_at,
+            "latencies": t.latencies, "sent": t.sent}
 
 
 class Viewers:

@@ -136,11 +136,24 @@ def many_jobs(design: str, n_jobs: int = 100, per_job: int = 10, rate: float = 1
     received = sum(r["received"] for r in results)
     end = max(r["last_at"] for r in results)
     lat = _latency(results)
+    later = [x for r in results for x, at in zip(r["latencies"], r["sent"], strict=True) if at >= started + 1]
     return {"deliveries/s": received / max(end - started, 1e-9), "received": received,
             "expected": count * n_jobs * per_job, "p50 ms": _pct(lat, 50), "p99 ms": _pct(lat, 99),
+            "p99 ms after 1 s": _pct(later, 99), "p99 ms per second": _per_second_p99(results, started),
+            "subscribe storm s": round(max(r["acked_at"] for r in results) - min(r["subscribed_at"] for r in results), 2),
+            "slowest subscribe ms": round(max(r["acked_at"] - r["subscribed_at"] for r in results) * 1000),
             "kept up": _kept_up(results, count, n_jobs * per_job, produced), "drain s": round(end - produced, 2),
             "gaps": sum(r["gaps"] for r in results), "resyncs": sum(r["resyncs"] for r in results),
             "cpu s while producing": cpu}
+
+
+def _per_second_p99(results: list[dict], started: float) -> list[int]:
+    """p99 latency (ms) of the lines written in each second of the run: where the tail comes from."""
+    buckets: dict[int, list[float]] = {}
+    for r in results:
+        for x, at in zip(r["latencies"], r["sent"], strict=True):
+            buckets.setdefault(int(at - started), []).append(x)
+    return [round(_pct(buckets[k], 99)) for k in sorted(buckets)]
 
 
 def median_of(runs: list[dict], key: str) -> float:
