@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import ctypes
 import gc
 import json
 import os
@@ -31,6 +32,14 @@ from tailapp.embedded import free_port
 
 def serve(counts_path: str) -> None:
     """Server entry for the bench: server.py, plus a SIGUSR1 handler writing gc object counts and sizes by type."""
+    def trim(*_):  # what of the RSS is garbage and freed heap: collect, then give free pages back to the OS
+        gc.collect()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with open(counts_path + ".trimmed", "w") as out:
+            out.write("done")
+
+    signal.signal(signal.SIGUSR2, trim)
+
     def dump(*_):
         counts, sizes = collections.Counter(), collections.Counter()
         for obj in gc.get_objects():
@@ -59,6 +68,18 @@ def object_counts(pid: int, path: str) -> dict:
         except (FileNotFoundError, ValueError):
             time.sleep(0.5)
     raise TimeoutError("the server wrote no object counts")
+
+
+def trimmed_rss(pid: int, path: str) -> float:
+    """The server's VmRSS (MB) once it collected garbage and returned free heap pages (SIGUSR2)."""
+    done = path + ".trimmed"
+    if os.path.exists(done):
+        os.unlink(done)
+    os.kill(pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(done) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return rss_mb(pid)
 
 
 def start_counting_server(stack: BenchStack) -> str:
@@ -94,11 +115,12 @@ def run(viewers: int, idle: float, processes: int) -> dict:
         idle_cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
         rss_after, load_after = rss_mb(pid), load_average()
         gc_after = object_counts(pid, counts_path)
+        rss_trimmed = trimmed_rss(pid, counts_path)
         producer.append_each([job_id], 1)  # one live line: idle viewers, not dead ones
         group.go(60)
         results = group.results()
         producer.finish_all([job_id])
-    return {"viewers": viewers, "rss_before": rss_before, "rss_after": rss_after, "idle_cpu": idle_cpu,
+    return {"viewers": viewers, "rss_before": rss_before, "rss_after": rss_after, "rss_trimmed": rss_trimmed, "idle_cpu": idle_cpu,
             "idle_seconds": idle, "connect_seconds": connect_seconds, "load_before": load_before,
             "load_after": load_after, "live": sum(1 for r in results if r["last"] == 1), "reported": len(results),
             "added": _added(gc_before, gc_after)}
@@ -125,6 +147,9 @@ def main() -> None:
     print(f"{n} idle viewers on one server process (connected in {out['connect_seconds']:.1f} s)")
     print(f"  server VmRSS: {out['rss_before']:.1f} MB before, {out['rss_after']:.1f} MB after "
           f"= +{grown / 2**20:.1f} MB, {grown / n:,.0f} bytes per viewer")
+    trimmed = (out["rss_trimmed"] - out["rss_before"]) * 1024 * 1024
+    print(f"  after gc.collect() and malloc_trim(0): +{trimmed / 2**20:.1f} MB, {trimmed / n:,.0f} bytes per viewer "
+          "(the rest of the growth was garbage and free heap)")
     print(f"  load average: {out['load_before']} before, {out['load_after']} after")
     print(f"  server CPU while idle: {out['idle_cpu']:.1%} of a core over {out['idle_seconds']:.0f} s")
     print("  gc-tracked objects added, by shallow size (per viewer: count, bytes):")

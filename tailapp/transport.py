@@ -24,6 +24,11 @@ And what each delivered message costs the server (bench/userpath.py, BENCHMARKS.
   them with one `sendall` before the writer waits for more.
 - python-socketio encodes a room's message once and hands every viewer the same string; `text_frame`
   builds its WebSocket frame once too (frames carry no per-connection state without compression).
+
+And what an idle viewer holds (issue 17: 10,000 viewers on one process; bench/idle_viewers.py): its socket
+is not dup()ed, no reader greenlet waits on it (`WholeFrameServer.receive` reads in the greenlet that
+waits for a message), pywsgi's 8 kB read buffer is freed once upgraded, and the 25 s wait for the next
+Engine.IO ping is a timer, not a sleeping greenlet (`PingLater`).
 """
 
 from __future__ import annotations
@@ -31,15 +36,21 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+import time
 
 import gevent
 import gevent.event
 import gevent.lock
+from engineio import packet as engineio_packet
 from engineio.async_drivers import gevent as engineio_gevent
+from engineio.socket import Socket as EngineIOSocket
 from gevent import queue
 from simple_websocket import Server as SimpleWebSocketServer
+from simple_websocket.ws import Base as SimpleWebSocketBase
+from wsproto import ConnectionType
 from wsproto.events import AcceptConnection
 from wsproto.frame_protocol import FrameProtocol
+from wsproto.utilities import LocalProtocolError
 
 log = logging.getLogger(__name__)
 UPGRADED = "tailapp.upgraded"  # the WSGI environ key of an UpgradeMark
@@ -51,9 +62,13 @@ POLL_PACKETS = 16
 
 class UpgradeMark:
     """Put in the WSGI environ by the server's handler, set once a 101 answer is on the wire (the app
-    gets a copy of the environ; this object is shared)."""
+    gets a copy of the environ; this object is shared). It carries the handler's socket and its buffered
+    reader, so that a WebSocket takes the socket as it is and frees the reader's buffer."""
 
     done = False
+
+    def __init__(self, sock=None, rfile=None):
+        self.socket, self.rfile = sock, rfile
 
 
 class StalledSend(TimeoutError):
@@ -112,24 +127,76 @@ class WholeSendSocket:
         return getattr(self._sock, name)
 
 
+class _ReadWhenAsked:
+    """Stands in for simple-websocket's reader thread, which is not started: the greenlet that waits for
+    a message reads the socket itself (`WholeFrameServer.receive`). An idle viewer parks one greenlet less."""
+
+    def __init__(self, target):
+        self.name = "simple_websocket.Base._thread (read by the receiver)"
+
+    def start(self) -> None:
+        pass
+
+
 class WholeFrameServer(SimpleWebSocketServer):
-    """simple-websocket's server on a WholeSendSocket."""
+    """simple-websocket's server on a WholeSendSocket, read by the greenlet that receives.
+
+    What an idle connection holds counts (issue 17: 10,000 viewers per process): simple-websocket `dup()`s
+    the HTTP socket (a second fd and two more libev watchers) and runs a reader greenlet per connection, and
+    gevent's pywsgi keeps the request's 8 kB read buffer. Under gevent's server we take the handler's socket
+    as it is (nothing reads it but us once it is upgraded), read it in `receive`, and close the buffer.
+    """
 
     stall_seconds = 30.0
 
+    def __init__(self, environ, **kwargs):
+        mark = environ.get(UPGRADED)
+        if mark is None or mark.socket is None:  # not our handler (e.g. a test server): the stock way
+            super().__init__(environ, **kwargs)
+            return
+        self.environ, self.subprotocols, self.mode = environ, [], "gevent"
+        SimpleWebSocketBase.__init__(self, mark.socket, connection_type=ConnectionType.SERVER,
+                                     **{**kwargs, "thread_class": _ReadWhenAsked})
+
     def handshake(self):
         # Base.__init__ has set self.sock and is about to write the handshake answer through it.
-        self.sock.settimeout(None)  # a dup of the HTTP socket: no read timeout on a long-lived connection
+        self.sock.settimeout(None)  # no read timeout on a long-lived connection
         self.sock = WholeSendSocket(self.sock, self.stall_seconds)
         mark = self.environ.get(UPGRADED)
         if mark is not None:  # from here on the socket carries frames: no HTTP answer may follow
             mark.done = True
+            if mark.rfile is not None and self.sock._sock is mark.socket:
+                mark.rfile.close()  # frees its 8 kB buffer; pywsgi reads no more requests from it
         connection = self.ws
         connection.send = _without_extensions(connection.send)
         try:
             super().handshake()
         finally:
             del connection.send  # the class's send again: no wrapper on every frame
+
+
+    def receive(self, timeout=None):
+        """The next message, None once the connection is closed; read here when no reader thread runs.
+        (Engine.IO waits without a timeout; `timeout` applies to the stock path only.)"""
+        if isinstance(self.thread, _ReadWhenAsked):
+            while self.connected and not self.input_buffer:
+                self._read()
+            timeout = 0
+        return super().receive(timeout)
+
+    def _read(self) -> None:
+        """One read of the socket: frames to messages, control frames answered (simple-websocket's own
+        event handling), the socket closed at its end."""
+        try:
+            data = self.sock.recv(self.receive_bytes)
+            if not data:
+                raise ConnectionResetError("the client closed the connection")
+            self.ws.receive_data(data)
+            self.connected = self._handle_events()
+        except (OSError, LocalProtocolError):
+            self.connected = False
+        if not self.connected:
+            self.sock.close()
 
 
 def _without_extensions(send):
@@ -276,13 +343,44 @@ class SendQueue(queue.JoinableQueue):
             gevent.spawn(self.on_overflow, self)  # not inside an emit that is iterating over a room
 
 
+class PingLater:
+    """An Engine.IO session's next ping, sent by a libev timer: python-engineio's `Socket._send_ping` is a
+    greenlet asleep for the whole ping interval (25 s), one per viewer, ~8 kB each while it waits. What
+    it does once awake is done here: nothing if the session is closing, else note the time and send PING."""
+
+    def __init__(self, session):
+        self.session = session
+        self._timer = gevent.get_hub().loop.timer(session.server.ping_interval)
+
+    def start(self) -> None:
+        self._timer.start(gevent.spawn_raw, self._ping)  # the send in a greenlet: never block the hub
+
+    def _ping(self) -> None:
+        self._timer.close()
+        session = self.session
+        if not session.closing and not session.closed:
+            session.last_ping = time.time()
+            session.send(engineio_packet.Packet(engineio_packet.PING))
+
+    def join(self, timeout=None) -> None:  # the Thread interface; nobody waits for a ping
+        pass
+
+
+def background_task(target, args=(), kwargs=None):
+    """Engine.IO's background tasks: a greenlet each (python-engineio's gevent Thread), but a ping's wait
+    is a timer (`PingLater`)."""
+    if getattr(target, "__func__", None) is EngineIOSocket._send_ping:
+        return PingLater(target.__self__)
+    return engineio_gevent.Thread(target, args, kwargs or {})
+
+
 def install(eio, *, queue_limit: int, stall_seconds: float) -> None:
-    """Use whole-frame WebSockets and bounded send queues on the python-engineio server `eio`."""
+    """Use whole-frame WebSockets, bounded send queues and timer pings on the python-engineio server `eio`."""
     frames = type("WholeFrameServer", (WholeFrameServer,), {"stall_seconds": stall_seconds})
     websocket = type("WebSocketWSGI", (WebSocketWSGI,), {"server_class": frames})
     queue_class = type("SendQueue", (SendQueue,), {"limit": queue_limit,
                                                     "on_overflow": staticmethod(lambda q: _close_owner(eio, q))})
-    eio._async = {**eio._async, "websocket": websocket, "queue": queue_class}
+    eio._async = {**eio._async, "websocket": websocket, "queue": queue_class, "thread": background_task}
 
 
 def _close_owner(eio, send_queue: SendQueue) -> None:

@@ -4,18 +4,23 @@ real server) no permessage-deflate."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import socket
+import time
 from urllib.parse import urlsplit
 
+import engineio
 import gevent
 import pytest
 from engineio import packet
+from engineio.socket import Socket as EngineIOSocket
 from gevent import socket as gsocket
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from tailapp import protocol as p
-from tailapp.transport import SendQueue, StalledSend, WebSocketWSGI, WholeSendSocket, text_frame
+from tailapp.transport import PingLater, SendQueue, StalledSend, WebSocketWSGI, WholeSendSocket, install, text_frame
+from tests.hostile import RawSocketIO
 
 
 @pytest.fixture
@@ -176,3 +181,57 @@ def test_the_server_declines_permessage_deflate(stack):
     head = answer.split(b"\r\n\r\n")[0].decode().lower()
     assert head.startswith("http/1.1 101")
     assert "sec-websocket-extensions" not in head
+
+
+def _server_fds(stack) -> int:
+    return len(os.listdir(f"/proc/{stack.server.pid}/fd"))
+
+
+def test_a_websocket_viewer_holds_one_socket_in_the_server_and_is_read_without_a_thread(stack):
+    """simple-websocket dup()ed each connection's socket (two fds per viewer, issue 17's 10,000 viewers) and
+    read it in a greenlet of its own; the transport takes pywsgi's socket as it is and reads it in the
+    greenlet that waits for messages. The connection still answers: the namespace connect is read."""
+    before = _server_fds(stack)
+    clients = [RawSocketIO(stack.url) for _ in range(30)]
+    try:
+        for client in clients:
+            assert client.open.startswith("0{")  # Engine.IO open
+            assert client.connect_namespace().startswith("40/tail,")  # read by the waiting greenlet, answered
+        assert _server_fds(stack) - before <= 30 + 3  # 3: Redis connections the server may open meanwhile
+    finally:
+        for client in clients:
+            client.close()
+    deadline = time.monotonic() + 10
+    while _server_fds(stack) > before + 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _server_fds(stack) <= before + 3  # closed connections leave nothing behind
+
+
+def test_a_sessions_ping_waits_on_a_timer_and_is_sent_unless_the_session_closed():
+    """python-engineio parked a greenlet per viewer for the 25 s between pings; `install` makes the wait a
+    timer, and the ping still goes out (or not, once the session closed), like `Socket._send_ping`."""
+    eio = engineio.Server(async_mode="gevent", ping_interval=0.05)
+    install(eio, queue_limit=1 << 20, stall_seconds=5)
+    live, closed = EngineIOSocket(eio, "live"), EngineIOSocket(eio, "closed")
+    tasks = [eio.start_background_task(s._send_ping) for s in (live, closed)]
+    assert all(isinstance(task, PingLater) for task in tasks)
+    closed.closed = True
+    gevent.sleep(0.3)
+    assert live.queue.get(timeout=1).packet_type == packet.PING and live.last_ping
+    assert closed.queue.empty()
+    assert isinstance(eio.start_background_task(lambda: None), gevent.Greenlet)  # other tasks: greenlets
+
+
+def test_a_quiet_websocket_viewer_is_pinged_by_the_server(stack):
+    """The whole path of the timer ping: a viewer that sends nothing gets Engine.IO's PING after the
+    server's ping interval (25 s), so clients do not give the connection up."""
+    client = RawSocketIO(stack.url, timeout=40)
+    try:
+        interval = json.loads(client.open[1:])["pingInterval"] / 1000
+        started = time.monotonic()
+        assert client.connect_namespace().startswith("40/tail,")  # joined: not closed as a stray
+        while "2" not in client.pending:
+            client._events()
+        assert interval - 1 <= time.monotonic() - started <= interval + 10
+    finally:
+        client.close()
