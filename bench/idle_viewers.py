@@ -120,7 +120,8 @@ def run(viewers: int, idle: float, processes: int) -> dict:
         group.go(60)
         results = group.results()
         producer.finish_all([job_id])
-    return {"viewers": viewers, "rss_before": rss_before, "rss_after": rss_after, "rss_trimmed": rss_trimmed, "idle_cpu": idle_cpu,
+    return {"viewers": viewers, "rss_before": rss_before, "rss_after": rss_after, "rss_trimmed": rss_trimmed,
+            "idle_cpu": idle_cpu,
             "idle_seconds": idle, "connect_seconds": connect_seconds, "load_before": load_before,
             "load_after": load_after, "live": sum(1 for r in results if r["last"] == 1), "reported": len(results),
             "added": _added(gc_before, gc_after)}
