@@ -117,6 +117,11 @@ class NoDelayHandler(pywsgi.WSGIHandler):
         environ[transport.UPGRADED] = self.upgrade = transport.UpgradeMark(self.socket, self.rfile)
         return environ
 
+    def process_result(self) -> None:
+        if getattr(self, "upgrade", None) and self.upgrade.done:
+            return  # the connection carried WebSocket frames, and its socket is closed: no HTTP answer follows
+        super().process_result()
+
     def run_application(self) -> None:
         super().run_application()
         if getattr(self, "upgrade", None) and self.upgrade.done:

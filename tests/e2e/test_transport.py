@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import engineio
 import gevent
 import pytest
+import socketio
 from engineio import packet
 from engineio.socket import Socket as EngineIOSocket
 from gevent import socket as gsocket
@@ -191,6 +192,8 @@ def test_a_websocket_viewer_holds_one_socket_in_the_server_and_is_read_without_a
     """simple-websocket dup()ed each connection's socket (two fds per viewer, issue 17's 10,000 viewers) and
     read it in a greenlet of its own; the transport takes pywsgi's socket as it is and reads it in the
     greenlet that waits for messages. The connection still answers: the namespace connect is read."""
+    log = stack.tmp / "server.log"
+    log_before = log.stat().st_size
     before = _server_fds(stack)
     clients = [RawSocketIO(stack.url) for _ in range(30)]
     try:
@@ -205,6 +208,9 @@ def test_a_websocket_viewer_holds_one_socket_in_the_server_and_is_read_without_a
     while _server_fds(stack) > before + 3 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _server_fds(stack) <= before + 3  # closed connections leave nothing behind
+    with open(log, "rb") as f:  # and no HTTP answer was tried on a closed WebSocket (EBADF, logged)
+        f.seek(log_before)
+        assert b"Traceback" not in f.read()
 
 
 def test_a_sessions_ping_waits_on_a_timer_and_is_sent_unless_the_session_closed():
@@ -235,3 +241,22 @@ def test_a_quiet_websocket_viewer_is_pinged_by_the_server(stack):
         assert interval - 1 <= time.monotonic() - started <= interval + 10
     finally:
         client.close()
+
+
+def test_a_stock_client_that_upgraded_and_left_leaves_no_error_in_the_server_log(stack):
+    """A client that starts on long-polling and upgrades (the stock default) leaves a WSGI request whose
+    status was set; once its WebSocket closed, pywsgi tried to write that HTTP answer into the closed
+    socket (EBADF, logged with a traceback) now that the socket is not a dup."""
+    log = stack.tmp / "server.log"
+    log_before = log.stat().st_size
+    client = socketio.Client(reconnection=False)
+    client.connect(stack.url, namespaces=["/tail"], transports=["polling", "websocket"], wait_timeout=10)
+    deadline = time.monotonic() + 10
+    while client.transport() != "websocket" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.transport() == "websocket"
+    client.disconnect()
+    time.sleep(1)
+    with open(log, "rb") as f:
+        f.seek(log_before)
+        assert b"Traceback" not in f.read()
