@@ -112,23 +112,29 @@ class NoDelayHandler(pywsgi.WSGIHandler):
             return super().read_request(raw_requestline)
         return False  # gevent answers 400 and closes
 
+    @property
+    def upgraded(self) -> bool:
+        """The request became a WebSocket: its socket carries frames, no HTTP may be written into it."""
+        upgrade = getattr(self, "upgrade", None)
+        return upgrade is not None and upgrade.done
+
     def get_environ(self) -> dict:
         environ = super().get_environ()
         environ[transport.UPGRADED] = self.upgrade = transport.UpgradeMark(self.socket, self.rfile)
         return environ
 
     def process_result(self) -> None:
-        if getattr(self, "upgrade", None) and self.upgrade.done:
+        if self.upgraded:
             return  # the connection carried WebSocket frames, and its socket is closed: no HTTP answer follows
         super().process_result()
 
     def run_application(self) -> None:
         super().run_application()
-        if getattr(self, "upgrade", None) and self.upgrade.done:
+        if self.upgraded:
             self.close_connection = True  # else the client's next frame was read as a request and answered 400
 
     def handle_error(self, t, v, tb) -> None:
-        if not (getattr(self, "upgrade", None) and self.upgrade.done):
+        if not self.upgraded:
             super().handle_error(t, v, tb)  # logs, answers 500
             return
         # A WebSocket handler failed (e.g. on a malformed packet): an HTTP 500 written into the socket

@@ -148,13 +148,14 @@ class WholeFrameServer(SimpleWebSocketServer):
     """
 
     stall_seconds = 30.0
+    reads_itself = False  # True: the handler's own socket, read in `receive`; False: simple-websocket's way
 
     def __init__(self, environ, **kwargs):
         mark = environ.get(UPGRADED)
         if mark is None or mark.socket is None:  # not our handler (e.g. a test server): the stock way
             super().__init__(environ, **kwargs)
             return
-        self.environ, self.subprotocols, self.mode = environ, [], "gevent"
+        self.environ, self.subprotocols, self.mode, self.reads_itself = environ, [], "gevent", True
         SimpleWebSocketBase.__init__(self, mark.socket, connection_type=ConnectionType.SERVER,
                                      **{**kwargs, "thread_class": _ReadWhenAsked})
 
@@ -165,7 +166,7 @@ class WholeFrameServer(SimpleWebSocketServer):
         mark = self.environ.get(UPGRADED)
         if mark is not None:  # from here on the socket carries frames: no HTTP answer may follow
             mark.done = True
-            if mark.rfile is not None and self.sock._sock is mark.socket:
+            if self.reads_itself and mark.rfile is not None:
                 mark.rfile.close()  # frees its 8 kB buffer; pywsgi reads no more requests from it
         connection = self.ws
         connection.send = _without_extensions(connection.send)
@@ -174,11 +175,10 @@ class WholeFrameServer(SimpleWebSocketServer):
         finally:
             del connection.send  # the class's send again: no wrapper on every frame
 
-
     def receive(self, timeout=None):
         """The next message, None once the connection is closed; read here when no reader thread runs.
         (Engine.IO waits without a timeout; `timeout` applies to the stock path only.)"""
-        if isinstance(self.thread, _ReadWhenAsked):
+        if self.reads_itself:
             while self.connected and not self.input_buffer:
                 self._read()
             timeout = 0
