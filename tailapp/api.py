@@ -107,12 +107,21 @@ def get_log(job_id: str):
 @bp.get("/jobs/<job_id>/backlog")
 def get_backlog(job_id: str):
     """The viewer's opening load: lines after `after` up to the count when asked, with their times, in
-    bulk; X-Next-Seq says the seq to follow the live feed from."""
+    bulk; X-Next-Seq says the seq to follow the live feed from. With `tail=N`, only the log's last N lines
+    (at most ~1 MB), which a big log's page shows while the whole log loads; X-First-Seq says where they
+    begin."""
     job = load_job(job_id)
     after = int_arg("after", 0, 0, p.MAX_SEQ)
+    last = int_arg("tail", 0, 0, backlog.TAIL_MAX_LINES)
     upto = max(after, job["lines"])
     read = partial(store().read_elements, job_id)
-    response = Response(backlog.body(read, after, upto), mimetype="text/plain")
+    if last:
+        after, elements = backlog.tail(read, upto, last)
+        response = Response("".join(f"{e}\n" for e in elements), mimetype="text/plain")
+        response.headers["X-First-Seq"] = str(after)
+        upto = after + len(elements)
+    else:
+        response = Response(backlog.body(read, after, upto), mimetype="text/plain")
     response.headers["X-Next-Seq"] = str(upto)
     response.headers["Cache-Control"] = "no-store"
     return response

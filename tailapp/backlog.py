@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 PAGE_LINES = 20_000  # one Redis read; the server holds about one page whatever the log's size
+TAIL_MAX_LINES = 10_000  # the most a page may ask for as a big log's end, shown while the whole log loads
+TAIL_BYTES = 1024 * 1024  # ... and the bytes they may take (the last line is sent whatever its size)
 
 ElementReader = Callable[[int, int], list[str]]  # (after, count) -> stored elements
 
@@ -19,3 +21,15 @@ def body(read: ElementReader, after: int, upto: int, page: int = PAGE_LINES) -> 
             return
         yield ("\n".join(elements) + "\n").encode("utf-8")
         after += len(elements)
+
+
+def tail(read: ElementReader, upto: int, lines: int, budget: int = TAIL_BYTES) -> tuple[int, list[str]]:
+    """The last `lines` stored lines up to `upto`, fewer when they would pass `budget` bytes of text (the
+    last line comes whatever its size): the seq before the first of them, and their elements."""
+    after = max(0, upto - lines)
+    elements = read(after, upto - after)
+    first, size = len(elements), 0
+    while first and (first == len(elements) or size + len(elements[first - 1]) < budget):
+        first -= 1
+        size += len(elements[first]) + 1
+    return after + first, elements[first:]

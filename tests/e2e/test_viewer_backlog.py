@@ -8,6 +8,7 @@ import time
 
 import redis
 import requests
+from playwright.sync_api import expect
 
 from bench.log_stream import fill
 from tailapp.store import Store, encode_line
@@ -16,6 +17,7 @@ from tests.e2e.test_viewer import browser, open_job, page  # fixtures and helper
 __all__ = ["browser", "page"]
 
 OPENING = 50_000
+PREVIEWED = 25_000  # a log that opens with its last lines shown first (tail.js's TAIL_FIRST_LINES = 20,000)
 
 
 def live_writer(store: Store, job_id: str, after: int, stop: threading.Event, sent: list[int]) -> None:
@@ -40,6 +42,11 @@ def test_backlog_endpoint_sends_stored_lines_after_a_seq(stack):
     ms, _, text = lines[0].partition(" ")
     assert ms.isdigit() and text.startswith("[0002991] compiling")
     assert requests.get(f"{stack.url}/api/jobs/{job_id}/backlog", params={"after": -1}, timeout=10).status_code == 400
+    end = requests.get(f"{stack.url}/api/jobs/{job_id}/backlog", params={"tail": 5}, timeout=10)
+    assert end.headers["X-First-Seq"] == "2995" and end.headers["X-Next-Seq"] == "3000"
+    assert [t.partition(" ")[2][:9] for t in end.text.split("\n")[:-1]] == [f"[{n:07d}]" for n in range(2996, 3001)]
+    too_many = requests.get(f"{stack.url}/api/jobs/{job_id}/backlog", params={"tail": 10_001}, timeout=10)
+    assert too_many.status_code == 400 and "tail" in too_many.json()["error"]
     assert requests.get(f"{stack.url}/api/jobs/nope/backlog", timeout=10).status_code == 404
 
 
@@ -81,3 +88,70 @@ def test_small_log_still_opens_over_the_live_feed(stack, page):
     open_job(page, stack, job_id)
     page.wait_for_function("tailapp.store.length >= 100")
     assert not any(f"/api/jobs/{job_id}/backlog" in url for url in asked)
+
+
+class HeldBacklog:
+    """Holds the page's full backlog request (`?after=0`) until released: the whole log cannot load before the
+    test has looked at the preview of its last lines."""
+
+    def __init__(self, page):
+        self.routes: list = []
+        page.route("**/backlog?after=0", lambda route: self.routes.append(route))
+
+    def release(self) -> None:
+        assert len(self.routes) == 1, "the page asked for the whole backlog once"
+        self.routes.pop().continue_()
+
+
+def open_previewed(stack, page) -> tuple[str, HeldBacklog]:
+    store = Store(redis.Redis.from_url(stack.redis_url, decode_responses=True))
+    job_id = fill(store, PREVIEWED, alive_seconds=600)
+    held = HeldBacklog(page)
+    open_job(page, stack, job_id)
+    page.wait_for_selector(f'.log-tail .trow[data-t="{PREVIEWED - 1}"]', timeout=15_000)
+    return job_id, held
+
+
+def test_a_big_log_shows_its_last_lines_while_the_whole_log_loads(stack, page):
+    _, held = open_previewed(stack, page)
+    last = page.locator(f'.log-tail .trow[data-t="{PREVIEWED - 1}"]')
+    expect(last).to_be_in_viewport()  # opened at its end
+    assert last.locator(".num").inner_text() == f"{PREVIEWED}"  # numbered as in the log
+    assert last.locator(".txt").inner_text().startswith(f"[{PREVIEWED:07d}] compiling")
+    rows = page.locator(".log-tail .trow")
+    assert rows.count() == 1_000 and rows.first.get_attribute("data-t") == str(PREVIEWED - 1_000)
+    assert last.locator(".txt span").last.get_attribute("class") == "ansi-green-fg"  # coloured as in the view
+    note = page.locator(".log-tail-note").inner_text()
+    assert "last 1,000 lines" in note and "25,000 lines" in note
+    assert page.locator(".log .row").count() == 0  # the full view has nothing yet
+    held.release()
+    page.wait_for_selector(".log-tail", state="detached", timeout=30_000)
+    expect(page.locator(f'.log .row[data-i="{PREVIEWED - 1}"]')).to_be_in_viewport()
+    assert page.evaluate("tailapp.view.follow") and page.evaluate("tailapp.store.length") == PREVIEWED
+
+
+def test_a_reader_who_scrolled_the_preview_finds_the_same_line_in_the_full_view(stack, page):
+    _, held = open_previewed(stack, page)
+    top = PREVIEWED - 700  # line 24,300 (index 24,299) just under the preview's note
+    page.evaluate(f"""() => {{ const tail = document.querySelector('.log-tail');
+        const row = tail.querySelector('.trow[data-t="{top - 1}"]');
+        tail.scrollTop = row.offsetTop - tail.querySelector('.log-tail-note').offsetHeight; }}""")
+    page.wait_for_timeout(100)
+    held.release()
+    page.wait_for_selector(".log-tail", state="detached", timeout=30_000)
+    assert not page.evaluate("tailapp.view.follow")
+    at_top = page.evaluate("tailapp.sections.lineAt(tailapp.view.layout.rowAt(tailapp.view.scroller.scrollTop))")
+    assert at_top == top - 1
+    expect(page.locator(f'.log .row[data-i="{top - 1}"]')).to_be_in_viewport()
+
+
+def test_a_line_number_clicked_in_the_preview_opens_the_full_view_at_that_line(stack, page):
+    _, held = open_previewed(stack, page)
+    line = PREVIEWED - 500
+    page.click(f'.log-tail .trow[data-t="{line - 1}"] a.num')
+    page.wait_for_selector(".log-tail", state="detached", timeout=5_000)  # at once, before the whole log loaded
+    assert page.evaluate("location.hash") == f"#L{line}" and page.locator(".log .row").count() == 0
+    held.release()
+    target = page.locator(f'.log .row[data-i="{line - 1}"]')
+    expect(target).to_be_in_viewport(timeout=30_000)
+    expect(target).to_have_class("row hl")

@@ -11,6 +11,7 @@ import { isTerminal } from './protocol.js';
 import { LogView } from './render.js';
 import { Search } from './search.js';
 import { SectionList } from './sectionlist.js';
+import { TAIL_FIRST_LINES, TailPreview } from './tail.js';
 import { Sections } from './sections.js';
 import { delta } from './format.js';
 import { showFavicon, tabTitle } from './states.js';
@@ -28,6 +29,7 @@ function showCancelledBy(job) {
 }
 
 function start() {
+  performance.mark('tailapp:start');
   const job = pageData('job-data');
   const store = new LineStore();
   const sections = new Sections(store);
@@ -70,6 +72,9 @@ function start() {
     conn.textContent = shown === 'ended' ? 'finished' : shown;
   };
   onJob(job);
+  // A big log shows its last lines first, fetched on their own, while the whole log loads (not when the
+  // page opens elsewhere: a permalink, or a failed job's first error).
+  if (job.lines >= TAIL_FIRST_LINES && !location.hash && job.state !== 'failed') new TailPreview($('log'), view, job.lines).load(job.id);
   // A big log's backlog comes over HTTP in bulk; the live feed joins after its last line (exactly once).
   const ready = job.lines >= BULK_MIN_LINES ? loadBacklog(job.id, 0, (lines, times) => view.append(lines, times)) : null;
   const feed = new JobFeed(openSocket(), job.id, {
