@@ -7,8 +7,8 @@ then headless Chromium opens its page; prints the time until the last line is on
 `--big` fills a running job's log straight into Redis (build-like lines of ~90 bytes), opens its page three
 times (first rows on screen; last row on screen, in the preview of the last lines a big log shows while it
 loads or in the full view; last row in the full view; every line ingested; JS heap; a search over all rows
-timed in the page), then appends 5,000 lines/s for 10 s into the open 1M-line page and reports its long
-tasks.
+timed in the page; 200 jumps across the log, each checked for rows missing once painted), then appends
+5,000 lines/s for 10 s into the open 1M-line page and reports its long tasks.
 """
 
 from __future__ import annotations
@@ -70,6 +70,22 @@ SEARCH = """async (q) => { window.__long = []; const t = performance.now(); awai
     return [took, tailapp.search.lines.length, Math.max(0, ...window.__long)]; }"""
 
 
+# Scrolling the whole log: `jumps` jumps to places spread over it, each checked after the frame that follows
+# it was painted: [frames with part of the pane blank (no row drawn where a row belongs), longest frame ms].
+SCROLL = """async (jumps) => { const v = tailapp.view, sc = v.scroller; let blank = 0, longest = 0;
+    const painted = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    for (let k = 0; k < jumps; k++) {
+      const t = performance.now();
+      sc.scrollTop = ((k * 7919) % jumps) / jumps * (sc.scrollHeight - sc.clientHeight);
+      await painted();
+      longest = Math.max(longest, performance.now() - t);
+      const [top, bottom] = [sc.scrollTop, sc.scrollTop + sc.clientHeight];
+      const first = v.layout.rowAt(top), last = Math.min(v.sections.rowCount - 1, v.layout.rowAt(bottom - 1));
+      for (let r = first; r <= last; r++) if (!v.els.has(v.sections.lineAt(r))) { blank++; break; }
+    }
+    return [blank, longest]; }"""
+
+
 # Seconds from navigation until the bulk backlog's last byte had arrived (0 when it came over Socket.IO).
 RECEIVED = """(performance.getEntriesByType('resource').find((e) => e.name.includes('/backlog?after='))?.responseEnd
     ?? 0) / 1000"""
@@ -99,9 +115,11 @@ def open_big(browser, url: str, lines: int) -> dict:
     heap = page.evaluate("() => performance.memory.usedJSHeapSize / 1048576")
     heap_gc = page.evaluate("() => { gc(); return performance.memory.usedJSHeapSize / 1048576; }")
     search, none = (page.evaluate(SEARCH, q) for q in ("module_500.c", "no such text"))
+    scroll = page.evaluate(SCROLL, 200)
+    page.evaluate("tailapp.view.followEnd()")
     return {"page": page, "context": context, "first": first, "end": end, "preview": preview,
             "full_end": full_end, "loaded": loaded, "heap": heap,
-            "search": search, "none": none, "load_long": load_long,
+            "search": search, "none": none, "scroll": scroll, "load_long": load_long,
             "received": received, "heap_gc": heap_gc}
 
 
@@ -144,7 +162,9 @@ def big(lines: int) -> None:
                       f"while loading {r['load_long']:.0f} ms; JS heap {r['heap']:.0f} MiB ({r['heap_gc']:.0f} MiB "
                       f"after a full GC); search 'module_500.c' {r['search'][0]:.0f} ms "
                       f"({r['search'][1]:,} matches, longest task meanwhile {r['search'][2]:.0f} ms), no match "
-                      f"{r['none'][0]:.0f} ms (longest task {r['none'][2]:.0f} ms); load {load_average()}",
+                      f"{r['none'][0]:.0f} ms (longest task {r['none'][2]:.0f} ms); 200 jumps across the log: "
+                      f"{r['scroll'][0]} frames with rows missing, longest jump to painted {r['scroll'][1]:.0f} ms; "
+                      f"load {load_average()}",
                       flush=True)
                 if run == 3:
                     live = live_into(store, job_id, r["page"], lines, 5_000, 10)

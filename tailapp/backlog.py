@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 PAGE_LINES = 20_000  # one Redis read; the server holds about one page whatever the log's size
-TAIL_MAX_LINES = 10_000  # the most a page may ask for as a big log's end, shown while the whole log loads
+TAIL_FIRST_LINES = 20_000  # a log this long opens with its last lines shown while the whole log loads ...
+TAIL_LINES = 1_000  # ... these many (static/js/tail.js)
+TAIL_MAX_LINES = 10_000  # the most a client may ask for as a log's end
 TAIL_BYTES = 1024 * 1024  # ... and the bytes they may take (the last line is sent whatever its size)
 
 ElementReader = Callable[[int, int], list[str]]  # (after, count) -> stored elements

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from tailapp import backlog
 from tailapp.joblist import Filter
 from tailapp.launch import RequestError, load_job, start_job
 from tailapp.protocol import STATES
@@ -54,7 +55,16 @@ def start():
 @bp.get("/jobs/<job_id>")
 def job_page(job_id: str):
     job = load_job(job_id)
-    return render_template("job.html", job=job, title=title_of(job["task"]), viewer=viewer_settings())
+    return render_template("job.html", job=job, title=title_of(job["task"]), viewer=viewer_settings(),
+                           tail_url=tail_url(job))
+
+
+def tail_url(job: dict) -> str | None:
+    """Where a big log's page gets its last lines, shown while the whole log loads; None for a log that loads
+    fast enough, or a failed job's (its page opens at the first error)."""
+    if job["lines"] < backlog.TAIL_FIRST_LINES or job["state"] == "failed":
+        return None
+    return url_for("api.get_backlog", job_id=job["id"], tail=backlog.TAIL_LINES)
 
 
 def viewer_settings() -> dict:

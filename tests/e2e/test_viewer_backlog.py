@@ -11,13 +11,14 @@ import requests
 from playwright.sync_api import expect
 
 from bench.log_stream import fill
+from tailapp import backlog, jobs
 from tailapp.store import Store, encode_line
 from tests.e2e.test_viewer import browser, open_job, page  # fixtures and helpers
 
 __all__ = ["browser", "page"]
 
 OPENING = 50_000
-PREVIEWED = 25_000  # a log that opens with its last lines shown first (tail.js's TAIL_FIRST_LINES = 20,000)
+PREVIEWED = 25_000  # a log that opens with its last lines shown first (backlog.TAIL_FIRST_LINES = 20,000)
 
 
 def live_writer(store: Store, job_id: str, after: int, stop: threading.Event, sent: list[int]) -> None:
@@ -106,9 +107,12 @@ class HeldBacklog:
 def open_previewed(stack, page) -> tuple[str, HeldBacklog]:
     store = Store(redis.Redis.from_url(stack.redis_url, decode_responses=True))
     job_id = fill(store, PREVIEWED, alive_seconds=600)
-    held = HeldBacklog(page)
+    held, asked = HeldBacklog(page), []
+    page.on("request", lambda req: asked.append(req.url))
     open_job(page, stack, job_id)
     page.wait_for_selector(f'.log-tail .trow[data-t="{PREVIEWED - 1}"]', timeout=15_000)
+    tails = [url for url in asked if "/backlog?tail=" in url]
+    assert len(tails) == 1, tails  # asked for once, by the page's preload link, and that answer used
     return job_id, held
 
 
@@ -155,3 +159,13 @@ def test_a_line_number_clicked_in_the_preview_opens_the_full_view_at_that_line(s
     target = page.locator(f'.log .row[data-i="{line - 1}"]')
     expect(target).to_be_in_viewport(timeout=30_000)
     expect(target).to_have_class("row hl")
+
+
+def test_only_a_big_log_that_did_not_fail_asks_for_its_last_lines_first(stack):
+    store = Store(redis.Redis.from_url(stack.redis_url, decode_responses=True))
+    big, small = fill(store, backlog.TAIL_FIRST_LINES), fill(store, backlog.TAIL_FIRST_LINES - 1)
+    preload = f'href="/api/jobs/{big}/backlog?tail=1000"'
+    assert preload in requests.get(f"{stack.url}/jobs/{big}", timeout=10).text
+    assert "log-tail-preload" not in requests.get(f"{stack.url}/jobs/{small}", timeout=10).text
+    jobs.finish(store, big, "failed", 1)  # a failed job's page opens at its first error instead
+    assert "log-tail-preload" not in requests.get(f"{stack.url}/jobs/{big}", timeout=10).text

@@ -11,7 +11,7 @@ import { isTerminal } from './protocol.js';
 import { LogView } from './render.js';
 import { Search } from './search.js';
 import { SectionList } from './sectionlist.js';
-import { TAIL_FIRST_LINES, TailPreview } from './tail.js';
+import { TailPreview } from './tail.js';
 import { Sections } from './sections.js';
 import { delta } from './format.js';
 import { showFavicon, tabTitle } from './states.js';
@@ -72,11 +72,14 @@ function start() {
     conn.textContent = shown === 'ended' ? 'finished' : shown;
   };
   onJob(job);
-  // A big log shows its last lines first, fetched on their own, while the whole log loads (not when the
-  // page opens elsewhere: a permalink, or a failed job's first error).
-  if (job.lines >= TAIL_FIRST_LINES && !location.hash && job.state !== 'failed') new TailPreview($('log'), view, job.lines).load(job.id);
+  // A big log shows its last lines first, while the whole log loads (the server says which logs, with a
+  // preload link; not when the page opens on a permalink). The whole log is asked for once they came:
+  // both at once, the server sends them after the first megabytes of the whole log.
+  const tailLink = $('log-tail-preload');
+  const tail = tailLink && !location.hash ? new TailPreview($('log'), view, job.lines).load(tailLink.href) : null;
   // A big log's backlog comes over HTTP in bulk; the live feed joins after its last line (exactly once).
-  const ready = job.lines >= BULK_MIN_LINES ? loadBacklog(job.id, 0, (lines, times) => view.append(lines, times)) : null;
+  const bulk = () => loadBacklog(job.id, 0, (lines, times) => view.append(lines, times));
+  const ready = job.lines >= BULK_MIN_LINES ? (tail ? tail.then(bulk) : bulk()) : null;
   const feed = new JobFeed(openSocket(), job.id, {
     ready,
     onLines: (lines, times) => view.append(lines, times),

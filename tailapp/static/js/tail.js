@@ -1,16 +1,12 @@
 // A big log's end first. The whole log goes through the terminal model from its first line, which takes
-// seconds for a million lines; meanwhile the page fetches the last lines on their own and shows them over
-// the log pane, read-only, numbered as in the log. When the whole log has caught up with them (or the
-// reader jumps somewhere: a search, an error, a permalink), the full view takes over at the same line.
+// seconds for a million lines; meanwhile its last lines, which the page asked for while it loaded (a
+// preload link the server puts in a big log's page), are shown over the log pane, read-only, numbered as
+// in the log. When the whole log has caught up with them (or the reader jumps somewhere: a search, an
+// error, a line number), the full view takes over at the same line.
 import { escapeHtml } from './ansi.js';
 import { parseLines } from './backlog.js';
 import { LineStore } from './lines.js';
-import { api } from './protocol.js';
 import { markerOf, KIND_END } from './sections.js';
-
-/** Logs at least this long open at their end, shown from these last lines, while the whole log loads. */
-export const TAIL_FIRST_LINES = 20_000;
-export const TAIL_LINES = 1_000;
 
 /** The last lines of a big log over the log pane until the full view has them. */
 export class TailPreview {
@@ -23,11 +19,11 @@ export class TailPreview {
     view.onFrame(() => this.check());
   }
 
-  /** Fetch the log's last lines and show them, unless the full view got there first. */
-  async load(jobId) {
+  /** Fetch the log's last lines (the preloaded answer) and show them, unless the full view got there first. */
+  async load(url) {
     let res;
     try {
-      res = await fetch(`${api.backlog(jobId)}?tail=${TAIL_LINES}`, { credentials: 'same-origin' });
+      res = await fetch(url, { credentials: 'same-origin' });
       if (!res.ok) return;
       const text = await res.text();
       const first = Number(res.headers.get('X-First-Seq'));
