@@ -26,7 +26,7 @@ import time
 
 from bench.client import Viewers
 from bench.producer import TailappJobs
-from bench.stack import BenchStack, _wait_http, cpu_seconds, load_average, rss_mb
+from bench.stack import OUT, BenchStack, _wait_http, cpu_seconds, load_average, rss_mb
 from tailapp.embedded import free_port
 
 
@@ -96,6 +96,8 @@ def start_counting_server(stack: BenchStack) -> str:
 def run(viewers: int, idle: float, processes: int) -> dict:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # children inherit it
+    server_log = OUT / "idle-server.log"  # appended across runs: this run's part starts here
+    log_start = server_log.stat().st_size if server_log.exists() else 0
     with BenchStack("tailapp") as stack:
         url = start_counting_server(stack)
         stack.start_worker("threads", 1)
@@ -120,7 +122,12 @@ def run(viewers: int, idle: float, processes: int) -> dict:
         group.go(60)
         results = group.results()
         producer.finish_all([job_id])
-    return {"viewers": viewers, "rss_before": rss_before, "rss_after": rss_after, "rss_trimmed": rss_trimmed,
+    with open(server_log, "rb") as log:
+        log.seek(log_start)
+        logged = log.read().decode("utf-8", "replace")
+    return {"failed_handshakes": logged.count(" not sent: "), "resyncs": sum(r["resyncs"] for r in results),
+            "resynced": sum(1 for r in results if r["resyncs"]),
+            "viewers": viewers, "rss_before": rss_before, "rss_after": rss_after, "rss_trimmed": rss_trimmed,
             "idle_cpu": idle_cpu,
             "idle_seconds": idle, "connect_seconds": connect_seconds, "load_before": load_before,
             "load_after": load_after, "live": sum(1 for r in results if r["last"] == 1), "reported": len(results),
@@ -151,6 +158,8 @@ def main() -> None:
     trimmed = (out["rss_trimmed"] - out["rss_before"]) * 1024 * 1024
     print(f"  after gc.collect() and malloc_trim(0): +{trimmed / 2**20:.1f} MB, {trimmed / n:,.0f} bytes per viewer "
           "(the rest of the growth was garbage and free heap)")
+    print(f"  subscribe storm: {out['failed_handshakes']} handshakes failed a Redis call (the server's log), "
+          f"{out['resynced']} viewers were told to resync ({out['resyncs']} times)")
     print(f"  load average: {out['load_before']} before, {out['load_after']} after")
     print(f"  server CPU while idle: {out['idle_cpu']:.1%} of a core over {out['idle_seconds']:.0f} s")
     print("  gc-tracked objects added, by shallow size (per viewer: count, bytes):")

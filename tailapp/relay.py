@@ -15,6 +15,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import gevent
@@ -23,6 +24,7 @@ import redis
 
 from tailapp import jobs, rooms
 from tailapp import protocol as p
+from tailapp.coalesce import Coalesced
 from tailapp.outbox import Outbox
 from tailapp.store import Feed, JobChanged, Lines, Marker, Store, Subscription, decode
 from tailapp.watch import Watches
@@ -71,6 +73,7 @@ class Relay:
         self.outbox = Outbox(server, self.emit_options)
         self.watches = Watches(self._listen, self._unlisten)
         self.room_last: dict[str, int] = {}  # job id -> the last seq its room was sent
+        self.shared = Coalesced()  # a handshake's Redis calls, shared with the handshakes of a storm
         self._subscription: Subscription | None = None  # the feed connection, while there is one
         self._greenlet = self._sweeper = None
 
@@ -228,8 +231,9 @@ class Relay:
             self.metrics.relayed.labels(source).inc(count)
 
     def _marker_seen(self, waiting: dict | None, token: str) -> None:
-        handshake = next((s for s in (waiting or {}).values() if s.token == token), None)
-        if handshake is not None:  # else another server's subscriber, or one that left
+        # The handshakes whose backlog reads ended before this marker was published: one marker serves all
+        # those of a storm. None: another server's subscribers, or ones that left.
+        for handshake in [s for s in (waiting or {}).values() if s.token == token]:
             self._drain_and_join(handshake)
 
     def _tell_everyone_to_resync(self) -> None:
@@ -261,7 +265,7 @@ class Relay:
         handshake = Handshake(sid, job_id)
         self.syncing.setdefault(job_id, {})[sid] = handshake  # before any read: nothing published now is missed
         try:
-            job = jobs.get(self.store, job_id)
+            job = self._job(job_id)
         except redis.RedisError:
             self._forget(handshake)  # the client is told to try again; no handshake may stay behind
             raise
@@ -271,6 +275,9 @@ class Relay:
         listening = self.watches.need(job_id)  # subscribed for known jobs only
         gevent.spawn(self._replay, handshake, after, job, listening)
         return {"ok": True, "job": job}
+
+    def _job(self, job_id: str) -> dict | None:
+        return self.shared.call(("job", job_id), partial(jobs.get, self.store, job_id))
 
     def _subscriptions(self, sid: str) -> int:
         syncing = sum(1 for handshakes in self.syncing.values() if sid in handshakes)
@@ -303,6 +310,9 @@ class Relay:
                 self._resync(handshake)  # the feed is down: start over once it is back
             return
         try:
+            # The job again, now that its changes reach the relay: one published between the subscribe's read
+            # and the channel going live would be in neither.
+            job = self._job(handshake.job_id) or job
             handshake.last = self._send_backlog(handshake, after)
             if not self._current(handshake):
                 return
@@ -310,18 +320,27 @@ class Relay:
                 self._resync(handshake)
                 return
             self._emit(handshake, p.JOB, job)
-            self.store.publish_marker(handshake.job_id, handshake.token)
+            self._publish_marker(handshake)
         except redis.RedisError as exc:
             log.warning("backlog of %s not sent: %s", handshake.job_id, exc)
         if not handshake.joined.wait(self.marker_timeout) and self._current(handshake):
             self._resync(handshake)  # the marker was lost with the Redis connection: start over
+
+    def _publish_marker(self, handshake: Handshake) -> None:
+        """Publish a marker after this handshake's backlog read, shared with the others of the job that are
+        ready meanwhile; the handshake takes the marker's token before it is published."""
+        job_id = handshake.job_id
+        joined = self.shared.join(("marker", job_id), lambda r: self.store.publish_marker(job_id, r.token))
+        handshake.token = joined.token
+        joined.wait()
 
     def _send_backlog(self, handshake: Handshake, after: int) -> int:
         """Send lines after `after` in reads of about READ_BYTES, each in packets of at most PACKET_BYTES,
         each once the viewer has taken most of the previous ones; return the last seq sent."""
         count = min(FIRST_READ, self.replay_chunk)
         while self._current(handshake):
-            texts, times = self.store.read_lines(handshake.job_id, after, count)
+            key = ("lines", handshake.job_id, after, count)
+            texts, times = self.shared.call(key, partial(self.store.read_lines, handshake.job_id, after, count))
             payload = {"job": handshake.job_id, "seq": after + 1, "lines": texts, "times": times}
             for packet in p.split_lines(payload) if texts else ():
                 if not self._wait_for_room(handshake):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import gevent
+import gevent.event
 from engineio import packet
 
 from tailapp import protocol as p
@@ -63,10 +65,24 @@ class RecordedStore:
     """A store whose Redis is what `published` holds: lines for read_lines, the job from the last J message.
     `publish_marker` adds the marker to `published` as Redis would."""
 
-    def __init__(self, job_id: str):
+    def __init__(self, job_id: str, latency: bool = False):
         self.job_id = job_id
         self.published: list[str] = []
         self.elements: list[str] = []
+        # With latency, Redis runs a call at once but its answer comes at the next `answer()`: the test's
+        # other steps (writes, feed reads, subscribes) can happen in between.
+        self.latency = latency
+        self._answers = gevent.event.Event()
+
+    def _answer(self, value):
+        if self.latency:
+            self._answers.wait()
+        return value
+
+    def answer(self) -> None:
+        """Answer the calls made so far; calls made from here on wait for the next answer()."""
+        answers, self._answers = self._answers, gevent.event.Event()
+        answers.set()
 
     def write(self, data: str) -> None:
         """Apply a recorded message as the Lua script does: store, then publish."""
@@ -76,11 +92,12 @@ class RecordedStore:
         self.published.append(data)
 
     def read_lines(self, job_id, after, count):
-        return decode_elements(self.elements[after : after + count])
+        return self._answer(decode_elements(self.elements[after : after + count]))
 
     def job_hash(self, job_id):
         fields = [decode(d).fields for d in self.published if d.startswith("J")]
-        return fields[-1] if fields else {}
+        return self._answer(fields[-1] if fields else {})
 
     def publish_marker(self, job_id, token):
         self.published.append(encode_marker(token))
+        self._answer(None)

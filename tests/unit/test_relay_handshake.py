@@ -14,6 +14,7 @@ race the marker exists for.
 from __future__ import annotations
 
 import json
+import random
 from functools import cache
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pytest
 
 from tailapp import protocol as p
 from tailapp.relay import Relay
-from tailapp.store import Lines, decode
+from tailapp.store import Lines, Marker, decode
 from tests.unit.fakes import FakeServer, RecordedStore
 
 JOB = "d" * 32
@@ -89,18 +90,18 @@ def run(schedule: str, relay_class=Relay, after: int = 0) -> FakeServer:
             subscribed_at = len(store.published)  # the job's channel, subscribed and confirmed now
             relay.watches.confirmed(JOB)
         else:
-            gevent.sleep(0)  # the replay greenlet: backlog read and sent, marker published
+            gevent.idle()  # the replay greenlet and its shared calls' rounds: backlog read and sent, marker published
     for data in writes:  # the rest is written, then read off the feed
         store.write(data)
     for data in store.published[max(read, subscribed_at or 0):]:
         relay._handle_safely(JOB, data)
     relay.outbox.flush_all()
-    gevent.sleep(0)  # the replay greenlet sees its handshake done
+    gevent.idle()  # the replay greenlet sees its handshake done
     return server
 
 
-def last_state(server: FakeServer) -> str:
-    return [payload["state"] for event, payload in server.inbox["v"] if event == p.JOB][-1]
+def last_state(server: FakeServer, sid: str = "v") -> str:
+    return [payload["state"] for event, payload in server.inbox[sid] if event == p.JOB][-1]
 
 
 def test_the_schedules_cover_the_race():
@@ -145,3 +146,65 @@ def test_without_the_marker_lines_read_off_the_feed_after_the_backlog_come_twice
 def test_lines_held_during_the_handshake_are_in_the_recorded_order():
     held = [m for m in RECORDED if isinstance(decode(m), Lines)]
     assert [decode(m).seq for m in held] == [1, 3, 6]
+
+
+def run_storm(rng: random.Random) -> tuple[FakeServer, RecordedStore, Relay]:
+    """Three viewers (x, y, z) subscribe at random points of a random schedule, each in its own greenlet as
+    the server runs them. Redis runs a call at once, but its answer comes at a later `b`, which lets
+    everything under way run until it waits; the job's channel goes live at the first `b` after a
+    subscribe asked for it. So handshakes under way together share their calls (tailapp.coalesce), and a
+    call may be answered after other writes."""
+    server, store = FakeServer(), RecordedStore(JOB, latency=True)
+    relay = Relay(server, store, feed=None)
+    writes, written, read, heard_from, waiting, acks = iter(RECORDED), 0, 0, None, list("xyz"), []
+    while waiting or rng.random() < 0.3:
+        steps = ["b"] + (["w"] * 2 if written < len(RECORDED) else [])
+        steps += ["f"] * 2 if read < len(store.published) else []
+        steps += waiting if written else []
+        step = rng.choice(steps)
+        if step == "w":
+            store.write(next(writes))
+            written += 1
+        elif step == "f":
+            if heard_from is not None and read >= heard_from:
+                relay._handle_safely(JOB, store.published[read])
+            read += 1
+        elif step == "b":
+            gevent.idle()
+            if heard_from is None and JOB in relay.watches.watching:
+                heard_from = len(store.published)  # Redis confirms the channel: the relay hears what follows
+            relay.watches.confirmed(JOB)
+            store.answer()
+            gevent.idle()
+        else:
+            waiting.remove(step)
+            server.connect(step)
+            acks.append(gevent.spawn(relay.subscribe, step, JOB, 0))
+    for _ in range(8):  # every call answered, every backlog read and marker done
+        gevent.idle()
+        heard_from = len(store.published) if heard_from is None else heard_from
+        relay.watches.confirmed(JOB)
+        store.answer()
+    gevent.idle()
+    for data in writes:
+        store.write(data)
+    for data in store.published[max(read, heard_from):]:
+        relay._handle_safely(JOB, data)
+    relay.outbox.flush_all()
+    gevent.idle()
+    assert all(ack.get()["ok"] for ack in acks)
+    return server, store, relay
+
+
+def test_viewers_that_subscribe_together_share_their_calls_and_each_gets_every_line_once():
+    rng, shared, wrong = random.Random(17), 0, []
+    for _ in range(2_000):
+        server, store, relay = run_storm(rng)
+        for sid in "xyz":
+            if server.seqs(sid) != list(range(1, TOTAL + 1)) or last_state(server, sid) != "succeeded":
+                wrong.append((sid, server.seqs(sid)))
+        markers = sum(1 for data in store.published if isinstance(decode(data), Marker))
+        shared += markers < 3
+        assert relay.shared.waiting == {} and relay.shared.running == {}
+    assert wrong == []
+    assert shared > 200  # the schedules where viewers shared a marker (and so their backlog reads) are many

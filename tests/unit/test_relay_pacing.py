@@ -35,6 +35,10 @@ class FakeStore:
 
     def __init__(self, count: int, width: int):
         self.count, self.width = count, width
+        self.archive = None
+
+    def job_hash(self, job_id):
+        return {"id": job_id, "state": "running"}
 
     def publish_marker(self, job_id, token):
         pass
