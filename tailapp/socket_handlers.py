@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -38,8 +39,22 @@ def register() -> None:
     handlers = {"connect": on_connect, p.SUBSCRIBE: on_subscribe, p.UNSUBSCRIBE: on_unsubscribe,
                 p.WATCH_JOBS: on_watch_jobs, "disconnect": on_disconnect}
     for event, handler in handlers.items():
-        socketio.on_event(event, handler, namespace=p.NAMESPACE)
+        socketio.on_event(event, _leaving_no_request(handler), namespace=p.NAMESPACE)
     socketio.on_error(p.NAMESPACE)(on_error)
+
+
+def _leaving_no_request(handler):
+    """The handler, run without the request object its event's context left in the connection's environ.
+
+    Flask-SocketIO runs every event in a request context built from the environ that python-socketio keeps
+    for the connection, and werkzeug stores each new request object in that environ ("werkzeug.request"):
+    the last event's request (its headers, its arguments, the event's payload) stayed there for the
+    connection's life. The context holds its own reference, so nothing reads the environ's."""
+    @functools.wraps(handler)
+    def run(*args):
+        request.environ.pop("werkzeug.request", None)
+        return handler(*args)
+    return run
 
 
 def _error(message: str) -> dict:

@@ -174,6 +174,10 @@ class WholeFrameServer(SimpleWebSocketServer):
             super().handshake()
         finally:
             del connection.send  # the class's send again: no wrapper on every frame
+        if self.reads_itself and connection.connection is not None:
+            # wsproto's connection after the handshake (same send, receive_data, events and state): the
+            # handshake's HTTP parser, its buffers and its state machine are not kept for the connection's life.
+            self.ws = connection.connection
 
     def receive(self, timeout=None):
         """The next message, None once the connection is closed; read here when no reader thread runs.

@@ -17,10 +17,22 @@ import socketio
 from engineio import packet
 from engineio.socket import Socket as EngineIOSocket
 from gevent import socket as gsocket
+from wsproto.connection import Connection as WsprotoConnection
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from tailapp import protocol as p
-from tailapp.transport import PingLater, SendQueue, StalledSend, WebSocketWSGI, WholeSendSocket, install, text_frame
+from tailapp.transport import (
+    UPGRADED,
+    PingLater,
+    SendQueue,
+    StalledSend,
+    UpgradeMark,
+    WebSocketWSGI,
+    WholeFrameServer,
+    WholeSendSocket,
+    install,
+    text_frame,
+)
 from tests.hostile import RawSocketIO
 
 
@@ -260,3 +272,18 @@ def test_a_stock_client_that_upgraded_and_left_leaves_no_error_in_the_server_log
     with open(log, "rb") as f:
         f.seek(log_before)
         assert b"Traceback" not in f.read()
+
+
+def test_an_open_websocket_keeps_no_handshake_state_and_still_talks(pair):
+    server_end, client_end = pair
+    environ = {"HTTP_HOST": "x", "HTTP_UPGRADE": "websocket", "HTTP_CONNECTION": "Upgrade",
+               "HTTP_SEC_WEBSOCKET_KEY": base64.b64encode(os.urandom(16)).decode(), "HTTP_SEC_WEBSOCKET_VERSION": "13",
+               UPGRADED: UpgradeMark(server_end)}
+    ws = WholeFrameServer(environ)
+    assert client_end.recv(4096).startswith(b"HTTP/1.1 101")
+    # wsproto's connection itself: not its WSConnection, whose handshake keeps an HTTP parser and its buffers
+    assert type(ws.ws) is WsprotoConnection and ws.reads_itself
+    client_end.sendall(FrameProtocol(client=True, extensions=[]).send_data("4hello", fin=True))
+    assert ws.receive() == "4hello"
+    ws.send("3pong")
+    assert client_end.recv(4096) == text_frame("3pong")
