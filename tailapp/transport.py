@@ -286,6 +286,7 @@ class SendQueue(queue.JoinableQueue):
     transport = None  # the WholeSendSocket under a WebSocket client
     writer = None  # the WebSocketWSGI whose batch to flush before waiting
     getter = None  # the greenlet that last waited for packets: Engine.IO's writer
+    on_put = None  # called after each put: a WebSocket's WriteWhenQueued wakes
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -303,6 +304,8 @@ class SendQueue(queue.JoinableQueue):
             return
         self.bytes += size
         super().put(item, block, timeout)
+        if self.on_put is not None:
+            self.on_put()
 
     def get(self, block=True, timeout=None):
         if block:  # Socket.poll starts a batch: the previous one goes out first
@@ -341,6 +344,8 @@ class SendQueue(queue.JoinableQueue):
         self.bytes = 0
         self._drained.set()
         super().put(None)  # the writer stops at once instead of sending what is left
+        if self.on_put is not None:
+            self.on_put()
         if self.transport is not None:
             self.transport.abort(StalledSend(f"over {self.limit} bytes waiting to be sent"))
         if self.on_overflow is not None:
@@ -370,12 +375,77 @@ class PingLater:
         pass
 
 
+class WriteWhenQueued:
+    """An Engine.IO WebSocket session's writer, with no greenlet while there is nothing to send.
+
+    python-engineio runs a writer greenlet per WebSocket for the session's life, parked on the send queue
+    (~8 kB per idle viewer, issue 17). This does its work (`Socket._websocket_handler`'s `writer`: send
+    what is queued, stop and close the WebSocket at None or a send error) in a greenlet started by the
+    queue's `put` and ended once the queue is empty: one at a time, so packets go out in order.
+    """
+
+    def __init__(self, session, ws):
+        self.queue, self.ws = session.queue, ws
+        self.task: gevent.Greenlet | None = None
+        self.ended = False
+
+    def start(self) -> None:
+        self.queue.on_put = self.wake
+        self.wake()
+
+    def wake(self) -> None:
+        if self.task is None and not self.ended and not self.queue.empty():
+            self.task = gevent.spawn(self._write)
+
+    def join(self, timeout=None) -> None:
+        if self.task is not None:
+            self.task.join(timeout)
+
+    def _write(self) -> None:
+        sends, ws = self.queue, self.ws
+        sends.getter = gevent.getcurrent()  # the WebSocketWSGI batches this greenlet's frames
+        try:
+            while True:
+                try:
+                    pkt = sends.get(block=False)
+                except queue.Empty:
+                    ws.flush()  # may wait for the socket: packets queued meanwhile are taken next
+                    if sends.empty():
+                        self.task = sends.getter = None  # no switch since the test above: a put sees it
+                        return
+                    continue
+                sends.task_done()
+                if pkt is None:
+                    break
+                ws.send(pkt.encode())
+        except Exception:  # noqa: BLE001 - as Engine.IO's writer: any send error ends the session's writing
+            pass
+        self.ended, self.task = True, None
+        ws.close()
+
+
 def background_task(target, args=(), kwargs=None):
     """Engine.IO's background tasks: a greenlet each (python-engineio's gevent Thread), but a ping's wait
-    is a timer (`PingLater`)."""
+    is a timer (`PingLater`) and a WebSocket's writer runs only while there is something to send
+    (`WriteWhenQueued`)."""
     if getattr(target, "__func__", None) is EngineIOSocket._send_ping:
         return PingLater(target.__self__)
+    writer = _websocket_writer(target)
+    if writer is not None:
+        return writer
     return engineio_gevent.Thread(target, args, kwargs or {})
+
+
+def _websocket_writer(target) -> WriteWhenQueued | None:
+    """A WriteWhenQueued for python-engineio's WebSocket writer (the `writer` closure of
+    `Socket._websocket_handler`, over the session and its WebSocket), None for any other task."""
+    if getattr(target, "__qualname__", "") != "Socket._websocket_handler.<locals>.writer":
+        return None
+    cells = dict(zip(target.__code__.co_freevars, (c.cell_contents for c in target.__closure__ or ()), strict=True))
+    session, ws = cells.get("self"), cells.get("ws")
+    if not isinstance(getattr(session, "queue", None), SendQueue) or not isinstance(ws, WebSocketWSGI):
+        return None
+    return WriteWhenQueued(session, ws)
 
 
 def install(eio, *, queue_limit: int, stall_seconds: float) -> None:

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import time
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import engineio
@@ -30,6 +31,8 @@ from tailapp.transport import (
     WebSocketWSGI,
     WholeFrameServer,
     WholeSendSocket,
+    WriteWhenQueued,
+    background_task,
     install,
     text_frame,
 )
@@ -287,3 +290,53 @@ def test_an_open_websocket_keeps_no_handshake_state_and_still_talks(pair):
     assert ws.receive() == "4hello"
     ws.send("3pong")
     assert client_end.recv(4096) == text_frame("3pong")
+
+
+class _FakeWebSocket(WebSocketWSGI):
+    """What WriteWhenQueued writes to: the frames sent, flushes and the close, in order."""
+
+    def __init__(self):  # no server, no socket
+        self.log: list = []
+
+    def send(self, message):
+        self.log.append(message)
+
+    def flush(self):
+        self.log.append("flush")
+
+    def close(self):
+        self.log.append("close")
+
+
+def test_a_websocket_writer_runs_only_while_packets_wait_and_keeps_their_order():
+    q = SendQueue()
+    ws = _FakeWebSocket()
+    writer = WriteWhenQueued(SimpleNamespace(queue=q), ws)
+    writer.start()
+    assert writer.task is None  # nothing queued: no greenlet
+    for n in range(3):
+        q.put(packet.Packet(packet.MESSAGE, f"m{n}"))
+    assert writer.task is not None
+    gevent.sleep(0)
+    assert writer.task is None and ws.log == ["4m0", "4m1", "4m2", "flush"]  # sent, flushed, ended
+    q.put(packet.Packet(packet.MESSAGE, "m3"))
+    q.put(None)  # Engine.IO's handler ends the session: the writer closes the WebSocket
+    writer.join()
+    assert ws.log[4:] == ["4m3", "close"] and writer.ended
+    q.put(packet.Packet(packet.MESSAGE, "late"))
+    assert writer.task is None  # an ended writer starts no more
+
+
+def test_engineios_websocket_writer_is_replaced_by_one_that_runs_when_queued():
+    class Started(Exception):
+        pass
+
+    def start_background_task(target):
+        raise Started(background_task(target))
+
+    server = SimpleNamespace(ping_interval=25, ping_timeout=20, max_http_buffer_size=1_000,
+                             start_background_task=start_background_task)
+    session = SimpleNamespace(server=server, connected=False, queue=SendQueue())
+    with pytest.raises(Started) as started:
+        EngineIOSocket._websocket_handler(session, _FakeWebSocket())
+    assert isinstance(started.value.args[0], WriteWhenQueued)  # python-engineio's writer, recognised
