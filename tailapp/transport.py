@@ -213,12 +213,16 @@ def _without_extensions(send):
 
 
 _framer = FrameProtocol(client=False, extensions=[])  # server frames: unmasked, no state between messages
-_last_frame: list = [None, b""]  # (message, its frame): the previous viewer of the room got the same string
+_last_frame: list = [None, b""]  # (message, its frame): the previous viewer of the room got the same text
 
 
 def text_frame(message: str) -> bytes:
-    """The WebSocket text frame carrying `message`, built once for all the viewers of a room."""
-    if message is not _last_frame[0]:
+    """The WebSocket text frame carrying `message`, built once for all the viewers of a room.
+
+    Each viewer's Engine.IO packet encodes to a string of its own ("4" + the Socket.IO packet), so the
+    texts are compared, not the objects: a different message almost always differs in length, which
+    Python compares first."""
+    if message != _last_frame[0]:
         _last_frame[:] = [message, bytes(_framer.send_data(message))]
     return _last_frame[1]
 

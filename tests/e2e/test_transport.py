@@ -175,9 +175,11 @@ def test_the_frames_of_one_batch_go_out_in_one_send(pair):
 
 
 def test_a_room_message_is_framed_once():
-    message = "42/tail," + "x" * 100
-    assert text_frame(message) is text_frame(message)
-    assert text_frame(message[:50]) != text_frame(message)
+    data = "2/tail," + "x" * 100  # one Socket.IO packet to a room: an Engine.IO packet (and string) per viewer
+    first, second = (packet.Packet(packet.MESSAGE, data=data).encode() for _ in range(2))
+    assert first is not second
+    assert text_frame(first) is text_frame(second)
+    assert text_frame(first[:50]) != text_frame(first)
 
 
 def test_the_server_declines_permessage_deflate(stack):
