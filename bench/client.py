@@ -26,6 +26,7 @@ class Tally:
 
     expected: int
     received: int = 0
+    messages: int = 0  # `lines` messages that brought them
     last: int = 0
     gaps: int = 0
     resyncs: int = 0
@@ -40,6 +41,7 @@ class Tally:
 
     def lines(self, seq: int, texts: list[str]) -> None:
         now = time.time()
+        self.messages += 1
         end = seq + len(texts) - 1
         if end <= self.last:
             self.duplicates += len(texts)
@@ -137,8 +139,9 @@ async def _run_group(group: Group, conn) -> None:
 
 
 def _summary(t: Tally) -> dict:
-    return {"received": t.received, "last": t.last, "gaps": t.gaps, "duplicates": t.duplicates, "resyncs": t.resyncs,
-            "first_at": t.first_at, "last_at": t.last_at, "subscribed_at": t.subscribed_at, "acked_at": t.acked_at,
+    return {"received": t.received, "messages": t.messages, "last": t.last, "gaps": t.gaps,
+            "duplicates": t.duplicates, "resyncs": t.resyncs, "first_at": t.first_at, "last_at": t.last_at,
+            "subscribed_at": t.subscribed_at, "acked_at": t.acked_at,
             "latencies": t.latencies, "sent": t.sent}
 
 

@@ -138,7 +138,8 @@ def many_jobs(design: str, n_jobs: int = 100, per_job: int = 10, rate: float = 1
     lat = _latency(results)
     later = [x for r in results for x, at in zip(r["latencies"], r["sent"], strict=True) if at >= started + 1]
     return {"deliveries/s": received / max(end - started, 1e-9), "received": received,
-            "expected": count * n_jobs * per_job, "p50 ms": _pct(lat, 50), "p99 ms": _pct(lat, 99),
+            "expected": count * n_jobs * per_job, "lines per message": round(received / max(1, sum(
+                r["messages"] for r in results)), 2), "p50 ms": _pct(lat, 50), "p99 ms": _pct(lat, 99),
             "p99 ms after 1 s": _pct(later, 99), "p99 ms per second": _per_second_p99(results, started),
             "subscribe storm s": round(max(r["acked_at"] for r in results) - min(r["subscribed_at"] for r in results),
                                        2),

@@ -133,7 +133,7 @@ def retry_archives(store: Store, finished_before_s: float = 0) -> int:
             store.mark_archived(job_id)
             continue
         job = to_object(fields)
-        if job["state"] in p.TERMINAL and (job["finished_at"] or 0) < now_ms() - finished_before_s * 1000:
+        if job["state"] in p.TERMINAL and (job["finished_at"] or 0) <= now_ms() - finished_before_s * 1000:
             archived += archive(store, job)
     return archived
 

@@ -5,6 +5,13 @@ is still writing earlier packets, or more messages wait on the relay's feed, new
 held and merged, and go together as soon as the room is idle again (MAX_HOLD at the latest). Holding
 costs no latency a viewer would notice: its socket could not have sent them sooner. One viewer of a
 1,000 lines/s job gets every line on its own; a hundred viewers get fewer, larger packets.
+
+Under load the sockets are rarely busy: each takes its packet at once, and the server spends its CPU on
+one send per viewer per message (issue 17: 100 jobs x 10 viewers x 100 lines/s, 100,000 deliveries/s, kept
+one core busy and fell seconds behind). So the outbox also counts the deliveries offered to it (each `lines`
+message times its room's viewers); while they come faster than LOADED_RATE, every job's lines are held
+for MAX_HOLD and go together: at most one message per job per MAX_HOLD. A viewer of a lone job never
+waits.
 """
 
 from __future__ import annotations
@@ -14,10 +21,13 @@ import time
 import gevent
 
 from tailapp import protocol as p
-from tailapp import rooms
+from tailapp import rooms, transport
 
 RECHECK = 0.001  # how often a held job looks again whether its room is idle
 MAX_HOLD = 0.02  # held lines go after this long, idle room or not
+LOADED_RATE = 20_000  # deliveries/s offered past which every job's lines are held for LOADED_HOLD
+LOADED_HOLD = 0.02  # how long, under load
+LOAD_WINDOW = 0.1  # the offered rate is counted over this long
 
 
 class Outbox:
@@ -29,11 +39,16 @@ class Outbox:
         self.behind = False  # set by the relay while more messages wait on its feed
         self.pending: dict[str, dict] = {}  # job id -> lines held back
         self.pending_bytes: dict[str, int] = {}  # job id -> text bytes held back
-        self.since: dict[str, float] = {}  # job id -> when the oldest held line was held
+        self.since: dict[str, float] = {}  # job id -> when the oldest held line was held (oldest first)
+        self.loaded = False  # the deliveries offered in the last LOAD_WINDOW came faster than LOADED_RATE
+        self._offered = 0  # deliveries offered since _counting_since
+        self._counting_since = time.monotonic()
         self._rechecking: set[str] = set()
+        self._due: gevent.Greenlet | None = None  # under load: one timer, for the oldest held job
 
     def lines(self, job_id: str, payload: dict) -> None:
         """Send a `lines` payload to the job's room now, or hold it to merge with the next ones."""
+        self._count_offered(len(rooms.members(self.server, rooms.job_room(job_id))))
         held = self.pending.get(job_id)
         if held is not None:
             held["lines"].extend(payload["lines"])
@@ -42,14 +57,16 @@ class Outbox:
             if self.pending_bytes[job_id] >= p.PACKET_BYTES:  # a full packet: waiting would only grow it
                 self.flush(job_id)
             return
-        if not self.behind and not self._busy(job_id):
+        if not self.behind and not self.loaded and not self._busy(job_id):
             self._emit(job_id, payload)
             return
         # A copy: the payload itself may also sit in a subscription's held list.
         self.pending[job_id] = {**payload, "lines": list(payload["lines"]), "times": list(payload["times"])}
         self.pending_bytes[job_id] = p.text_bytes(payload["lines"])
         self.since[job_id] = time.monotonic()
-        if not self.behind:
+        if self.loaded:
+            self._tick_when_due()
+        elif not self.behind:
             self._recheck_later(job_id)
 
     def flush(self, job_id: str) -> None:
@@ -66,6 +83,13 @@ class Outbox:
 
     def tick(self) -> None:
         """The relay's feed is drained (or has been busy for a while): send what may go."""
+        if self.loaded:  # only what was held for LOADED_HOLD: the oldest first, so stop at the first younger
+            now = time.monotonic()
+            for job_id, since in list(self.since.items()):
+                if now - since < LOADED_HOLD:
+                    break
+                self.flush(job_id)
+            return
         for job_id in list(self.pending):
             self._recheck(job_id)
 
@@ -73,7 +97,9 @@ class Outbox:
         since = self.since.get(job_id)
         if since is None:
             return
-        if self._busy(job_id) and time.monotonic() - since < MAX_HOLD:
+        if self.loaded:
+            self._tick_when_due()  # it goes with the others held, at its LOADED_HOLD
+        elif self._busy(job_id) and time.monotonic() - since < MAX_HOLD:
             self._recheck_later(job_id)
         else:
             self.flush(job_id)
@@ -82,6 +108,27 @@ class Outbox:
         if job_id not in self._rechecking:
             self._rechecking.add(job_id)
             gevent.spawn_later(RECHECK, self._timer, job_id)
+
+    def _tick_when_due(self) -> None:
+        """Under load: one timer for all held jobs, at the oldest's LOADED_HOLD (the relay ticks too, but
+        only while messages come: lines held at the end of a burst must not wait for the next one)."""
+        if self._due is None and self.since:
+            oldest = next(iter(self.since.values()))
+            self._due = gevent.spawn_later(max(0.0, oldest + LOADED_HOLD - time.monotonic()), self._on_due)
+
+    def _on_due(self) -> None:
+        self._due = None
+        self.tick()
+        if self.loaded:
+            self._tick_when_due()
+
+    def _count_offered(self, viewers: int) -> None:
+        """Count a message's deliveries; once per LOAD_WINDOW, say whether they came faster than LOADED_RATE."""
+        self._offered += viewers
+        now = time.monotonic()
+        if now - self._counting_since >= LOAD_WINDOW:
+            self.loaded = self._offered >= LOADED_RATE * (now - self._counting_since)
+            self._offered, self._counting_since = 0, now
 
     def _timer(self, job_id: str) -> None:
         self._rechecking.discard(job_id)
@@ -95,4 +142,4 @@ class Outbox:
 
     def _emit(self, job_id: str, payload: dict) -> None:
         for packet in p.split_lines(payload):
-            self.server.emit(p.LINES, packet, to=rooms.job_room(job_id), namespace=p.NAMESPACE, **self.emit_options)
+            transport.emit_to_room(self.server, rooms.job_room(job_id), p.LINES, packet, p.NAMESPACE)

@@ -152,7 +152,7 @@ class Relay:
 
     def _count_received(self, message: Lines | JobChanged | Marker) -> None:
         if self.metrics is not None:
-            self.metrics.feed_messages.labels(FEED_KINDS[type(message)]).inc()
+            self.metrics.received(FEED_KINDS[type(message)])
 
     # -- which job channels the feed holds (tailapp.watch) -------------------------------------------
     def _listen(self, job_ids: list[str]) -> None:
@@ -193,6 +193,8 @@ class Relay:
                 batch_started = now
                 if self.outbox.behind:
                     gevent.sleep(0)  # reads from a full buffer never yield: let writers and replays run
+            elif self.outbox.loaded:
+                self.outbox.tick()  # under load it sends only what was held long enough: cheap, and on time
 
     def _handle(self, job_id: str, message: Lines | JobChanged | Marker) -> None:
         waiting = self.syncing.get(job_id)
@@ -228,7 +230,7 @@ class Relay:
 
     def _count_relayed(self, source: str, count: int) -> None:
         if self.metrics is not None:
-            self.metrics.relayed.labels(source).inc(count)
+            self.metrics.sent(source, count)
 
     def _marker_seen(self, waiting: dict | None, token: str) -> None:
         # The handshakes whose backlog reads ended before this marker was published: one marker serves all

@@ -22,6 +22,7 @@ from wsproto.connection import Connection as WsprotoConnection
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from tailapp import protocol as p
+from tailapp.socket_json import TextPacket
 from tailapp.transport import (
     UPGRADED,
     PingLater,
@@ -33,6 +34,7 @@ from tailapp.transport import (
     WholeSendSocket,
     WriteWhenQueued,
     background_task,
+    emit_to_room,
     install,
     text_frame,
 )
@@ -342,3 +344,57 @@ def test_engineios_websocket_writer_is_replaced_by_one_that_runs_when_queued():
     with pytest.raises(Started) as started:
         EngineIOSocket._websocket_handler(session, _FakeWebSocket())
     assert isinstance(started.value.args[0], WriteWhenQueued)  # python-engineio's writer, recognised
+
+
+def _viewer_of_room(sock) -> tuple[SimpleNamespace, SendQueue, WebSocketWSGI, WriteWhenQueued]:
+    """A python-socketio server (what emit_to_room reads of it) with one WebSocket viewer in room "r"
+    on `sock`: its queue, its WebSocket and its writer, as python-engineio's handler sets them up."""
+    q = SendQueue()
+    wsgi = WebSocketWSGI(None, None)
+    wsgi.ws, wsgi._pending, wsgi._pending_bytes, wsgi.queue = OpenWebSocket(WholeSendSocket(sock, 5)), [], 0, q
+    q.writer = wsgi
+    writer = WriteWhenQueued(SimpleNamespace(queue=q), wsgi)
+    writer.start()
+    session = SimpleNamespace(queue=q, closing=False, send=q.put)
+    server = SimpleNamespace(manager=SimpleNamespace(rooms={p.NAMESPACE: {"r": {"sid": "eio"}}}),
+                             packet_class=TextPacket,
+                             eio=SimpleNamespace(sockets={"eio": session},
+                                                 send_packet=lambda eio_sid, pkt: session.send(pkt)))
+    return server, q, wsgi, writer
+
+
+def _frames(reader, count: int) -> list[str]:
+    """The next `count` text messages read from `reader` (wsproto hands a long one over in parts)."""
+    client, messages, part = FrameProtocol(client=True, extensions=[]), [], ""
+    while len(messages) < count:
+        client.receive_bytes(reader.recv(1 << 20))
+        for frame in client.received_frames():
+            part += frame.payload
+            if frame.message_finished:
+                messages.append(part)
+                part = ""
+    return messages
+
+
+def test_a_room_message_goes_straight_to_an_idle_viewers_socket_with_no_writer(pair):
+    writer_end, reader = pair
+    counting = CountingSocket(writer_end)
+    server, q, _, writer = _viewer_of_room(counting)
+    emit_to_room(server, "r", "lines", {"seq": 1, "lines": ["one"]}, p.NAMESPACE)
+    assert counting.sends == 1 and q.empty() and writer.task is None  # written here: nothing queued or woken
+    assert _frames(reader, 1) == ['42' + p.NAMESPACE + ',["lines",{"seq":1,"lines":["one"]}]']
+
+
+def test_the_rest_of_a_frame_the_kernel_did_not_take_goes_before_the_next_messages(pair):
+    writer_end, reader = pair
+    writer_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    server, q, wsgi, writer = _viewer_of_room(writer_end)
+    big = "x" * 500_000
+    emit_to_room(server, "r", "lines", {"seq": 1, "lines": [big]}, p.NAMESPACE)
+    assert wsgi._pending and writer.task is not None  # part written at once, the rest left to the writer
+    emit_to_room(server, "r", "lines", {"seq": 2, "lines": ["two"]}, p.NAMESPACE)
+    assert not q.empty()  # the writer is busy: this one queues behind the rest
+    frames = _frames(reader, 2)
+    writer.join(5)
+    assert [json.loads(f.split(",", 1)[1])[1]["seq"] for f in frames] == [1, 2]
+    assert json.loads(frames[0].split(",", 1)[1])[1]["lines"] == [big]

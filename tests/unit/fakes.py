@@ -10,6 +10,7 @@ import gevent.event
 from engineio import packet
 
 from tailapp import protocol as p
+from tailapp.socket_json import TextPacket
 from tailapp.store import Lines, decode, decode_elements, encode_marker
 from tailapp.transport import SendQueue
 
@@ -21,7 +22,8 @@ class FakeServer:
     def __init__(self):
         self.manager = SimpleNamespace(rooms={p.NAMESPACE: {}}, eio_sid_from_sid=lambda sid, ns: f"eio-{sid}",
                                        is_connected=lambda sid, ns: sid in self.manager.rooms[ns].get(None, {}))
-        self.eio = SimpleNamespace(sockets={})
+        self.eio = SimpleNamespace(sockets={}, send_packet=self._send_packet)
+        self.packet_class = TextPacket
         self.inbox: dict[str, list[tuple[str, dict]]] = {}
         self.emitted: list[tuple[object, str, dict]] = []
 
@@ -38,6 +40,14 @@ class FakeServer:
         for room in to if isinstance(to, list) else [to]:
             for sid in self.manager.rooms[p.NAMESPACE].get(room, {sid: None for sid in self.inbox if sid == room}):
                 self.inbox[sid].append((event, payload))
+
+    def _send_packet(self, eio_sid: str, pkt: packet.Packet) -> None:
+        """Engine.IO's send of a Socket.IO packet to one client (tailapp.transport.emit_to_room uses it)."""
+        sid = eio_sid.removeprefix("eio-")
+        event, payload = TextPacket(encoded_packet=pkt.data).data
+        self.emitted.append((sid, event, payload))
+        if sid in self.inbox:
+            self.inbox[sid].append((event, payload))
 
     def enter_room(self, sid, room, namespace=None):
         self.manager.rooms[p.NAMESPACE].setdefault(room, {})[sid] = f"eio-{sid}"

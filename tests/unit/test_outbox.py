@@ -1,13 +1,15 @@
 """The outbox (tailapp/outbox.py) against a fake Socket.IO server: lines go at once to an idle room, are
-held and merged while a viewer's socket is busy, and never overtake a flush."""
+held and merged while a viewer's socket is busy or the server is loaded, and never overtake a flush."""
 
 from __future__ import annotations
 
 import time
 
+import gevent
+
 from tailapp import protocol as p
 from tailapp import rooms
-from tailapp.outbox import MAX_HOLD, Outbox
+from tailapp.outbox import LOAD_WINDOW, LOADED_HOLD, LOADED_RATE, MAX_HOLD, Outbox
 from tests.unit.fakes import FakeServer
 
 JOB = "c" * 32
@@ -81,3 +83,32 @@ def test_while_the_feed_is_behind_lines_wait_for_the_relay_s_tick():
     outbox.behind = False
     outbox.tick()
     assert [pk["lines"] for event, pk in server.inbox["a"]] == [["one", "two"]]
+
+
+def test_under_load_each_job_s_lines_are_held_for_loaded_hold_and_go_by_timer_without_more_messages():
+    server = room_with(*(f"v{n}" for n in range(50)))  # 50 viewers: each message offers 50 deliveries
+    outbox = Outbox(server, {})
+    seq = 0
+    started = time.monotonic()
+    while not outbox.loaded and time.monotonic() - started < 5:  # ~125,000 deliveries/s offered
+        seq += 1
+        outbox.lines(JOB, lines(seq, f"line {seq}"))
+        gevent.sleep(0.0004)
+    assert outbox.loaded and seq * 50 / (time.monotonic() - started) > LOADED_RATE
+    sent_before, held_from = len(server.inbox["v0"]), server.seqs("v0")[-1] + 1  # the last one is held already
+    for _ in range(3):
+        seq += 1
+        outbox.lines(JOB, lines(seq, f"line {seq}"))
+    assert len(server.inbox["v0"]) == sent_before and JOB in outbox.pending  # held, the room idle or not
+    gevent.sleep(LOADED_HOLD * 3)  # no further message, no tick from the relay: the outbox's own timer
+    assert [pk["seq"] for event, pk in server.inbox["v0"][sent_before:]] == [held_from]  # one message
+    assert server.seqs("v0") == server.seqs("v49") == list(range(1, seq + 1))
+
+
+def test_once_the_load_has_passed_a_message_goes_at_once_again():
+    server = room_with("a")
+    outbox = Outbox(server, {})
+    outbox.loaded = True  # as after a busy spell
+    gevent.sleep(LOAD_WINDOW)
+    outbox.lines(JOB, lines(1, "one"))  # one delivery in a whole window: far below LOADED_RATE
+    assert not outbox.loaded and server.seqs("a") == [1]

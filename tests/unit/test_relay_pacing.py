@@ -11,6 +11,7 @@ from engineio import packet
 
 from tailapp import protocol as p
 from tailapp.relay import HELD_BYTES, Handshake, Relay
+from tailapp.socket_json import TextPacket
 from tailapp.transport import SendQueue
 
 JOB = "a" * 32
@@ -21,13 +22,18 @@ class FakeServer:
 
     def __init__(self):
         self.queue = SendQueue()
-        self.eio = SimpleNamespace(sockets={"eio": SimpleNamespace(queue=self.queue, closed=False)})
+        self.eio = SimpleNamespace(sockets={"eio": SimpleNamespace(queue=self.queue, closed=False)},
+                                   send_packet=self._send_packet)
+        self.packet_class = TextPacket
         self.manager = SimpleNamespace(eio_sid_from_sid=lambda sid, ns: "eio", rooms={})
         self.emitted: list[tuple[str, dict]] = []
 
     def emit(self, event, payload, to=None, namespace=None, **_):
         self.emitted.append((event, payload))
         self.queue.put(packet.Packet(packet.MESSAGE, data="".join(payload.get("lines", ()))))
+
+    def _send_packet(self, eio_sid: str, pkt: packet.Packet) -> None:  # a room's emit (transport.emit_to_room)
+        self.emit(*TextPacket(encoded_packet=pkt.data).data)
 
 
 class FakeStore:
