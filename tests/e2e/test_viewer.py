@@ -9,6 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
+from tailapp import protocol as p
 from tailapp import vendor
 from tests.conftest import SAMPLE_PEM, SAMPLE_TOKEN
 
@@ -262,6 +263,25 @@ def test_cancel_then_restart(stack, page):
     page.wait_for_url(re.compile(rf"/jobs/(?!{job_id})[0-9a-f]+$"))
     page.wait_for_function("window.tailapp")
     wait_lines(page, 1)
+
+
+def test_cancel_answer_after_the_end_keeps_cancel_hidden(stack, page):
+    """The socket can bring the job's end before the cancel request's answer, which holds the job as it
+    was when cancelled: the buttons follow the newer state."""
+    job_id = stack.start_job(lines=400, interval=0.05)
+    held: list = []
+    page.route(f"**/api/jobs/{job_id}/cancel", lambda route: held.append((route, route.fetch())))
+    open_job(page, stack, job_id)
+    wait_lines(page, 5)
+    page.click("#cancel-btn")
+    expect(page.locator("#job-badge")).to_have_text("cancelled", timeout=20_000)
+    assert len(held) == 1
+    route, answer = held[0]
+    assert answer.json()["job"]["state"] not in p.TERMINAL
+    route.fulfill(response=answer)
+    page.wait_for_function("!document.getElementById('cancel-btn').disabled")  # the answer was handled
+    expect(page.locator("#cancel-btn")).to_be_hidden()
+    expect(page.locator("#restart-btn")).to_be_visible()
 
 
 def test_page_works_under_its_content_security_policy(browser, stack):

@@ -112,7 +112,11 @@ export class JobActions {
   }
 
   update(job) {
+    // A job never leaves an end state (a restart is a new job). The cancel request's answer is the job as
+    // it was then, and the socket can bring the end before it: that answer must not bring Cancel back.
+    if (this.ended && !isTerminal(job.state)) return;
     const ended = isTerminal(job.state);
+    this.ended = ended;
     this.els.cancel.hidden = ended;
     this.els.restart.hidden = !ended;
     // Once the job has ended its state answers "Cancel requested…"; until then, say it to every viewer.
