@@ -71,7 +71,7 @@ def object_counts(pid: int, path: str) -> dict:
 
 
 def trimmed_rss(pid: int, path: str) -> float:
-    """The server's VmRSS (MB) once it collected garbage and returned free heap pages (SIGUSR2)."""
+    """The server's VmRSS (MiB) once it collected garbage and returned free heap pages (SIGUSR2)."""
     done = path + ".trimmed"
     if os.path.exists(done):
         os.unlink(done)
@@ -153,10 +153,10 @@ def main() -> None:
     n = out["viewers"]
     grown = (out["rss_after"] - out["rss_before"]) * 1024 * 1024
     print(f"{n} idle viewers on one server process (connected in {out['connect_seconds']:.1f} s)")
-    print(f"  server VmRSS: {out['rss_before']:.1f} MB before, {out['rss_after']:.1f} MB after "
-          f"= +{grown / 2**20:.1f} MB, {grown / n:,.0f} bytes per viewer")
+    print(f"  server VmRSS: {out['rss_before']:.1f} MiB before, {out['rss_after']:.1f} MiB after "
+          f"= +{grown / 2**20:.1f} MiB, {grown / n:,.0f} bytes per viewer")
     trimmed = (out["rss_trimmed"] - out["rss_before"]) * 1024 * 1024
-    print(f"  after gc.collect() and malloc_trim(0): +{trimmed / 2**20:.1f} MB, {trimmed / n:,.0f} bytes per viewer "
+    print(f"  after gc.collect() and malloc_trim(0): +{trimmed / 2**20:.1f} MiB, {trimmed / n:,.0f} bytes per viewer "
           "(the rest of the growth was garbage and free heap)")
     print(f"  subscribe storm: {out['failed_handshakes']} handshakes failed a Redis call (the server's log), "
           f"{out['resynced']} viewers were told to resync ({out['resyncs']} times)")

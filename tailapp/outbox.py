@@ -17,6 +17,7 @@ waits.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import gevent
 
@@ -33,9 +34,8 @@ LOAD_WINDOW = 0.1  # the offered rate is counted over this long
 class Outbox:
     """Pending `lines` payloads per job; the relay calls flush() before anything that must follow them."""
 
-    def __init__(self, server, emit_options: dict):
-        self.server = server  # the python-socketio Server
-        self.emit_options = emit_options
+    def __init__(self, server):
+        self.server = server  # the python-socketio Server; lines go to this process's viewers only
         self.behind = False  # set by the relay while more messages wait on its feed
         self.pending: dict[str, dict] = {}  # job id -> lines held back
         self.pending_bytes: dict[str, int] = {}  # job id -> text bytes held back
@@ -48,7 +48,8 @@ class Outbox:
 
     def lines(self, job_id: str, payload: dict) -> None:
         """Send a `lines` payload to the job's room now, or hold it to merge with the next ones."""
-        self._count_offered(len(rooms.members(self.server, rooms.job_room(job_id))))
+        viewers = rooms.members(self.server, rooms.job_room(job_id))
+        self._count_offered(len(viewers))
         held = self.pending.get(job_id)
         if held is not None:
             held["lines"].extend(payload["lines"])
@@ -57,7 +58,7 @@ class Outbox:
             if self.pending_bytes[job_id] >= p.PACKET_BYTES:  # a full packet: waiting would only grow it
                 self.flush(job_id)
             return
-        if not self.behind and not self.loaded and not self._busy(job_id):
+        if not self.behind and not self.loaded and not self._busy(viewers):
             self._emit(job_id, payload)
             return
         # A copy: the payload itself may also sit in a subscription's held list.
@@ -99,7 +100,7 @@ class Outbox:
             return
         if self.loaded:
             self._tick_when_due()  # it goes with the others held, at its LOADED_HOLD
-        elif self._busy(job_id) and time.monotonic() - since < MAX_HOLD:
+        elif self._busy(rooms.members(self.server, rooms.job_room(job_id))) and time.monotonic() - since < MAX_HOLD:
             self._recheck_later(job_id)
         else:
             self.flush(job_id)
@@ -134,11 +135,10 @@ class Outbox:
         self._rechecking.discard(job_id)
         self._recheck(job_id)
 
-    def _busy(self, job_id: str) -> bool:
-        """Has any viewer of the job a packet still waiting in its socket's queue?"""
+    def _busy(self, viewers: Mapping[str, str]) -> bool:
+        """Has any of the job's viewers (Socket.IO sid -> Engine.IO sid) a packet waiting in its socket's queue?"""
         sockets = self.server.eio.sockets
-        viewers = rooms.members(self.server, rooms.job_room(job_id)).values()
-        return any(not sockets[eio_sid].queue.empty() for eio_sid in viewers if eio_sid in sockets)
+        return any(not sockets[eio_sid].queue.empty() for eio_sid in viewers.values() if eio_sid in sockets)
 
     def _emit(self, job_id: str, payload: dict) -> None:
         for packet in p.split_lines(payload):

@@ -70,7 +70,7 @@ class Relay:
         self.connected = False
         self.changed_at = time.monotonic()  # when `connected` last changed (from False: since the start)
         self.metrics = metrics
-        self.outbox = Outbox(server, self.emit_options)
+        self.outbox = Outbox(server)
         self.watches = Watches(self._listen, self._unlisten)
         self.room_last: dict[str, int] = {}  # job id -> the last seq its room was sent
         self.shared = Coalesced()  # a handshake's Redis calls, shared with the handshakes of a storm

@@ -72,7 +72,7 @@ def test_the_relay_sends_a_room_no_line_it_already_had():
     server.manager.rooms = {p.NAMESPACE: {rooms.job_room(JOB): {"sid": "eio"}}}
     relay, _ = relay_with(server, FakeStore(count=0, width=1))
     relay.syncing.clear()
-    relay.outbox._busy = lambda job_id: False  # an idle room: every payload goes at once
+    relay.outbox._busy = lambda viewers: False  # an idle room: every payload goes at once
     relay._handle(JOB, lines(1, 10))
     relay._handle(JOB, lines(7, 4))  # 7..10 again: sent by the writer after a failover lost them
     relay._handle(JOB, lines(11, 2))

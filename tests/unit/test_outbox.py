@@ -29,14 +29,14 @@ def room_with(*sids: str) -> FakeServer:
 
 def test_lines_go_at_once_to_an_idle_room():
     server = room_with("a", "b")
-    outbox = Outbox(server, {})
+    outbox = Outbox(server)
     outbox.lines(JOB, lines(1, "one"))
     assert server.seqs("a") == server.seqs("b") == [1] and not outbox.pending
 
 
 def test_while_a_viewer_is_busy_lines_are_held_merged_and_sent_together_once_it_is_idle():
     server = room_with("a", "b")
-    outbox = Outbox(server, {})
+    outbox = Outbox(server)
     server.busy("b")
     first = lines(1, "one")
     outbox.lines(JOB, first)
@@ -52,7 +52,7 @@ def test_while_a_viewer_is_busy_lines_are_held_merged_and_sent_together_once_it_
 
 def test_held_lines_go_after_max_hold_even_to_a_busy_room():
     server = room_with("a")
-    outbox = Outbox(server, {})
+    outbox = Outbox(server)
     server.busy("a")
     outbox.lines(JOB, lines(1, "one"))
     outbox.since[JOB] = time.monotonic() - MAX_HOLD
@@ -62,7 +62,7 @@ def test_held_lines_go_after_max_hold_even_to_a_busy_room():
 
 def test_a_full_packet_is_not_held_and_a_flush_sends_what_is_held_before_what_follows():
     server = room_with("a")
-    outbox = Outbox(server, {})
+    outbox = Outbox(server)
     server.busy("a")
     outbox.lines(JOB, lines(1, "x" * 10))
     outbox.lines(JOB, lines(2, "y" * p.PACKET_BYTES))
@@ -75,7 +75,7 @@ def test_a_full_packet_is_not_held_and_a_flush_sends_what_is_held_before_what_fo
 
 def test_while_the_feed_is_behind_lines_wait_for_the_relay_s_tick():
     server = room_with("a")
-    outbox = Outbox(server, {})
+    outbox = Outbox(server)
     outbox.behind = True
     outbox.lines(JOB, lines(1, "one"))
     outbox.lines(JOB, lines(2, "two"))
@@ -87,7 +87,7 @@ def test_while_the_feed_is_behind_lines_wait_for_the_relay_s_tick():
 
 def test_under_load_each_job_s_lines_are_held_for_loaded_hold_and_go_by_timer_without_more_messages():
     server = room_with(*(f"v{n}" for n in range(50)))  # 50 viewers: each message offers 50 deliveries
-    outbox = Outbox(server, {})
+    outbox = Outbox(server)
     seq = 0
     started = time.monotonic()
     while not outbox.loaded and time.monotonic() - started < 5:  # ~125,000 deliveries/s offered
@@ -107,7 +107,7 @@ def test_under_load_each_job_s_lines_are_held_for_loaded_hold_and_go_by_timer_wi
 
 def test_once_the_load_has_passed_a_message_goes_at_once_again():
     server = room_with("a")
-    outbox = Outbox(server, {})
+    outbox = Outbox(server)
     outbox.loaded = True  # as after a busy spell
     gevent.sleep(LOAD_WINDOW)
     outbox.lines(JOB, lines(1, "one"))  # one delivery in a whole window: far below LOADED_RATE
