@@ -41,6 +41,9 @@ class Metrics:
               registry=self.registry).set_function(lambda: _subscriptions(self.server, relay))
         Gauge("tailapp_relay_connected", "1 while the relay's Redis feed is up",
               registry=self.registry).set_function(lambda: 1 if relay.connected else 0)
+        Gauge("tailapp_outbox_hold_seconds", "How long each job's lines are held to go together while the "
+              "server is loaded (0: not loaded, lines go at once)", registry=self.registry
+              ).set_function(relay.outbox.hold_now)
 
     def lines_seen(self, count: int, newest_ms: int) -> None:
         self.written += count

@@ -10,8 +10,15 @@ Under load the sockets are rarely busy: each takes its packet at once, and the s
 one send per viewer per message (issue 17: 100 jobs x 10 viewers x 100 lines/s, 100,000 deliveries/s, kept
 one core busy and fell seconds behind). So the outbox also counts the deliveries offered to it (each `lines`
 message times its room's viewers); while they come faster than LOADED_RATE, every job's lines are held
-for LOADED_HOLD and go together: at most one message per job per LOADED_HOLD. A viewer of a lone job never
-waits.
+for a while (`hold`, LOADED_HOLD at first) and go together: at most one message per job per hold. A viewer
+of a lone job never waits.
+
+How long depends on how late the lines reach the relay: a slower machine, or one shared with other work,
+cannot send one message per line per viewer and falls seconds behind with a fixed hold (stop 23: 4.7 s p99
+with 10 ms on a machine where 20 ms kept up). Each LOAD_WINDOW the outbox looks at the latest arrival of the
+lines it was given (their writer's timestamp to now): later than LATE, the hold grows (up to MAX_LOADED_HOLD);
+earlier than ON_TIME, it shrinks back towards LOADED_HOLD. The timestamps are the workers' clocks: a clock
+off by more than LATE only moves the hold between its bounds.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ RECHECK = 0.001  # how often a held job looks again whether its room is idle
 MAX_HOLD = 0.02  # held lines go after this long, idle room or not
 LOADED_RATE = 20_000  # deliveries/s offered past which every job's lines are held for LOADED_HOLD
 LOADED_HOLD = 0.01  # how long, under load (20 ms: 100 viewers p99 22 ms, many jobs 45 ms; 10 ms: 12 and 38)
-LOAD_WINDOW = 0.1  # the offered rate is counted over this long
+MAX_LOADED_HOLD = 0.04  # ... at most, while lines arrive late
+LATE, ON_TIME = 0.1, 0.05  # arrival delays (seconds) past which the hold grows, below which it shrinks
+LOAD_WINDOW = 0.1  # the offered rate and the arrival delay are looked at over this long
 
 
 class Outbox:
@@ -41,6 +50,8 @@ class Outbox:
         self.pending_bytes: dict[str, int] = {}  # job id -> text bytes held back
         self.since: dict[str, float] = {}  # job id -> when the oldest held line was held (oldest first)
         self.loaded = False  # the deliveries offered in the last LOAD_WINDOW came faster than LOADED_RATE
+        self.hold = LOADED_HOLD  # how long lines are held while loaded
+        self._latest_ms = 0.0  # while loaded: the latest arrival this window, writer's timestamp to now (ms)
         self._offered = 0  # deliveries offered since _counting_since
         self._counting_since = time.monotonic()
         self._rechecking: set[str] = set()
@@ -50,6 +61,8 @@ class Outbox:
         """Send a `lines` payload to the job's room now, or hold it to merge with the next ones."""
         viewers = rooms.members(self.server, rooms.job_room(job_id))
         self._count_offered(len(viewers))
+        if self.loaded:
+            self._latest_ms = max(self._latest_ms, time.time() * 1000 - payload["times"][-1])
         held = self.pending.get(job_id)
         if held is not None:
             held["lines"].extend(payload["lines"])
@@ -84,10 +97,11 @@ class Outbox:
 
     def tick(self) -> None:
         """The relay's feed is drained (or has been busy for a while): send what may go."""
-        if self.loaded:  # only what was held for LOADED_HOLD: the oldest first, so stop at the first younger
+        if self.loaded:  # only what was held for the hold: the oldest first, so stop at the first younger
             now = time.monotonic()
-            for job_id, since in list(self.since.items()):
-                if now - since < LOADED_HOLD:
+            while self.since:  # called for every message under load: no copy of the held jobs
+                job_id, since = next(iter(self.since.items()))
+                if now - since < self.hold:
                     break
                 self.flush(job_id)
             return
@@ -99,7 +113,7 @@ class Outbox:
         if since is None:
             return
         if self.loaded:
-            self._tick_when_due()  # it goes with the others held, at its LOADED_HOLD
+            self._tick_when_due()  # it goes with the others held, at the end of its hold
         elif self._busy(rooms.members(self.server, rooms.job_room(job_id))) and time.monotonic() - since < MAX_HOLD:
             self._recheck_later(job_id)
         else:
@@ -111,11 +125,11 @@ class Outbox:
             gevent.spawn_later(RECHECK, self._timer, job_id)
 
     def _tick_when_due(self) -> None:
-        """Under load: one timer for all held jobs, at the oldest's LOADED_HOLD (the relay ticks too, but
+        """Under load: one timer for all held jobs, at the end of the oldest's hold (the relay ticks too, but
         only while messages come: lines held at the end of a burst must not wait for the next one)."""
         if self._due is None and self.since:
             oldest = next(iter(self.since.values()))
-            self._due = gevent.spawn_later(max(0.0, oldest + LOADED_HOLD - time.monotonic()), self._on_due)
+            self._due = gevent.spawn_later(max(0.0, oldest + self.hold - time.monotonic()), self._on_due)
 
     def _on_due(self) -> None:
         self._due = None
@@ -123,13 +137,24 @@ class Outbox:
         if self.loaded:
             self._tick_when_due()
 
+    def hold_now(self) -> float:
+        """The hold in effect (0: lines go at once); for /metrics. `loaded` is only looked at again with the
+        next message: a load that ended with its last message has passed once a window went by without one."""
+        fresh = time.monotonic() - self._counting_since < 2 * LOAD_WINDOW
+        return self.hold if self.loaded and fresh else 0.0
+
     def _count_offered(self, viewers: int) -> None:
-        """Count a message's deliveries; once per LOAD_WINDOW, say whether they came faster than LOADED_RATE."""
+        """Count a message's deliveries; once per LOAD_WINDOW, say whether they came faster than LOADED_RATE
+        and set the hold from how late lines arrived."""
         self._offered += viewers
         now = time.monotonic()
         if now - self._counting_since >= LOAD_WINDOW:
+            if self.loaded and self._latest_ms > LATE * 1000:
+                self.hold = min(self.hold * 1.5, MAX_LOADED_HOLD)
+            elif self._latest_ms < ON_TIME * 1000:
+                self.hold = max(self.hold / 1.5, LOADED_HOLD)
             self.loaded = self._offered >= LOADED_RATE * (now - self._counting_since)
-            self._offered, self._counting_since = 0, now
+            self._offered, self._counting_since, self._latest_ms = 0, now, 0.0
 
     def _timer(self, job_id: str) -> None:
         self._rechecking.discard(job_id)

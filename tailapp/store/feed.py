@@ -7,8 +7,9 @@ every read in a health check, a retry closure, observability hooks and a message
 feed is drained, i.e. for every message at a trickle: about 40 % of the server's CPU per message together
 (BENCHMARKS.md, "User's path, after (issue 14, branch `perf`)"). Here the connection's own parser reads the
 replies; its buffer takes whatever the socket holds with each `recv` (up to 64 KB), and `pending()` looks at
-that buffer. Replies other than messages (subscribe confirmations, unsubscribes, health-check pongs) are
-few and go through redis-py's own bookkeeping.
+that buffer (hiredis's reader when redis-py parses with hiredis, as tailapp installs it: under load the
+Python parser was a sixth of the server's CPU). Replies other than messages (subscribe confirmations,
+unsubscribes, health-check pongs) are few and go through redis-py's own bookkeeping.
 """
 
 from __future__ import annotations
@@ -78,7 +79,10 @@ class Subscription:
             self._buffer = getattr(getattr(self._pubsub.connection, "_parser", None), "_buffer", None)
         if hasattr(self._buffer, "unread_bytes"):  # redis-py's own parser: no syscall
             return self._buffer.unread_bytes() > 0
-        return self._pubsub.connection.can_read(timeout=0)  # hiredis keeps its buffer to itself
+        reader = getattr(getattr(self._pubsub.connection, "_parser", None), "_reader", None)
+        if hasattr(reader, "has_data"):  # hiredis: what it holds, no syscall either
+            return reader.has_data()
+        return self._pubsub.connection.can_read(timeout=0)
 
     def close(self) -> None:
         self._pubsub.close()

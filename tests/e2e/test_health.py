@@ -59,6 +59,7 @@ def test_metrics_count_lines_viewers_and_jobs(stack):
     assert relayed >= 50
     assert after[("tailapp_jobs", (("state", "succeeded"),))] >= 1
     assert after[("tailapp_relay_connected", ())] == 1
+    assert after[("tailapp_outbox_hold_seconds", ())] == 0  # one slow job: not loaded, lines go at once
     assert after[("tailapp_relay_lag_seconds", ())] >= 0
 
 

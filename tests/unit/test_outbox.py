@@ -9,14 +9,16 @@ import gevent
 
 from tailapp import protocol as p
 from tailapp import rooms
-from tailapp.outbox import LOAD_WINDOW, LOADED_HOLD, LOADED_RATE, MAX_HOLD, Outbox
+from tailapp.outbox import LATE, LOAD_WINDOW, LOADED_HOLD, LOADED_RATE, MAX_HOLD, MAX_LOADED_HOLD, Outbox
 from tests.unit.fakes import FakeServer
 
 JOB = "c" * 32
 
 
-def lines(seq: int, *texts: str) -> dict:
-    return {"job": JOB, "seq": seq, "lines": list(texts), "times": [seq] * len(texts)}
+def lines(seq: int, *texts: str, late: float = 0.0) -> dict:
+    """A `lines` payload written `late` seconds ago."""
+    written_ms = int((time.time() - late) * 1000)
+    return {"job": JOB, "seq": seq, "lines": list(texts), "times": [written_ms] * len(texts)}
 
 
 def room_with(*sids: str) -> FakeServer:
@@ -112,3 +114,28 @@ def test_once_the_load_has_passed_a_message_goes_at_once_again():
     gevent.sleep(LOAD_WINDOW)
     outbox.lines(JOB, lines(1, "one"))  # one delivery in a whole window: far below LOADED_RATE
     assert not outbox.loaded and server.seqs("a") == [1]
+
+
+def test_under_load_the_hold_grows_while_lines_arrive_late_and_shrinks_back_once_they_are_on_time():
+    server = room_with(*(f"v{i}" for i in range(50)))
+    outbox = Outbox(server)
+    seq = 0
+
+    def loaded_window(late: float) -> float:
+        """60 messages x 50 viewers in one LOAD_WINDOW (30,000 deliveries/s offered); the hold after it."""
+        nonlocal seq
+        for _ in range(60):
+            seq += 1
+            outbox.lines(JOB, lines(seq, f"line {seq}", late=late))
+        gevent.sleep(LOAD_WINDOW)
+        return outbox.hold
+
+    holds = [loaded_window(0.0) for _ in range(3)]
+    assert outbox.loaded and holds[-1] == LOADED_HOLD  # loaded, lines on time: the shortest hold
+    # A window's arrivals set the hold when the next window starts: the figures lag one window behind.
+    holds = [loaded_window(LATE * 3) for _ in range(6)]
+    assert holds[0] < holds[1] < holds[2] and holds[-1] == MAX_LOADED_HOLD  # grows, to its bound
+    holds = [loaded_window(0.0) for _ in range(6)]
+    assert holds[1] < MAX_LOADED_HOLD and holds[-1] == LOADED_HOLD
+    gevent.sleep(MAX_LOADED_HOLD * 2)
+    assert server.seqs("v0") == server.seqs("v49") == list(range(1, seq + 1))
