@@ -117,7 +117,7 @@ def test_failed_job_without_errors_opens_at_its_end(stack, page):
     finish(stack, job_id, "failed", 3)
     open_job(page, stack, job_id)
     page.wait_for_function("tailapp.store.length === 399 && tailapp.errors.opened")
-    assert page.evaluate("tailapp.view.atBottom()")
+    page.wait_for_function("tailapp.view.atBottom()", timeout=5_000)  # followEnd() scrolls on the next frame
     assert page.locator("#err-count").inner_text() == "no errors" and page.locator("#err-map").is_hidden()
     assert count_colour(page) == page.evaluate("getComputedStyle(document.querySelector('.log-toolbar')).color")
 
