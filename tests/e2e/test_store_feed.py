@@ -8,6 +8,7 @@ import time
 
 import pytest
 import redis
+from redis._parsers import _HiredisParser, _RESP2Parser
 
 from tailapp.embedded import EmbeddedRedis
 from tailapp.store import Feed, connect, key
@@ -36,8 +37,16 @@ def subscribed(url, client: redis.Redis | None = None) -> tuple:
     return subscription, iter(subscription), confirmed
 
 
-def test_messages_come_in_order_and_pending_tells_whether_more_are_read(url):
-    subscription, messages, confirmed = subscribed(url)
+PARSERS = {"hiredis": _HiredisParser, "redis-py's own": _RESP2Parser}
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_messages_come_in_order_and_pending_tells_whether_more_are_read(url, parser):
+    """With hiredis (installed with tailapp, redis-py's default then) and without it: pending() looks at
+    each parser's buffer."""
+    client = connect(url, socket_timeout=None, protocol=2, parser_class=PARSERS[parser])
+    subscription, messages, confirmed = subscribed(url, client)
+    assert type(subscription._pubsub.connection._parser) is PARSERS[parser]
     publisher = connect(url)
     with publisher.pipeline(transaction=False) as pipe:  # one write: Redis sends them together
         for job in JOBS:
