@@ -19,7 +19,7 @@ import time
 
 from bench import scenarios as s
 from bench.client_alone import client_capacity
-from bench.stack import OUT, load_average
+from bench.stack import OUT, ClockWatch, load_average
 
 # name -> (run(design), figure key, target text, higher is better)
 SCENARIOS = {
@@ -45,7 +45,10 @@ def run(names: list[str], repeat: int, naive: bool = True) -> dict:
         for design in designs:
             runs = out.setdefault(name, {}).setdefault(design, [])
             for _ in range(repeat if design == "tailapp" else 1):
+                clock = ClockWatch()
                 runs.append(fn(design))
+                if clock.stepped():  # every latency of this run is off by it
+                    runs[-1]["wall clock stepped ms"] = clock.stepped()
                 print(f"  {name} / {design}: {_short(runs[-1])}  (load {load_average()})", flush=True)
     return out
 

@@ -151,3 +151,21 @@ def tree_cpu_seconds(pid: int) -> float:
 
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+class ClockWatch:
+    """Says whether the wall clock was stepped (NTP, a VM resumed) while a run's figures were taken.
+
+    Latencies are the receiver's time.time() minus the writer's stamp, both on this machine: a step
+    between the two moves every sample by the step (stop 22 saw negative p99s). CLOCK_MONOTONIC is not
+    stepped, so the wall clock's offset from it must stay the same over the run."""
+
+    STEP = 0.0005  # seconds of drift between the two clocks taken as a step (NTP slews far slower)
+
+    def __init__(self):
+        self.offset = time.time() - time.monotonic()
+
+    def stepped(self) -> float:
+        """The step in ms since this watch began (0.0 when under STEP)."""
+        step = time.time() - time.monotonic() - self.offset
+        return round(step * 1000, 2) if abs(step) >= self.STEP else 0.0

@@ -27,7 +27,7 @@ from bench import pyspy as prof
 from bench.client_alone import client_capacity
 from bench.run import _fmt, _median_run, _short
 from bench.scenarios import _pct
-from bench.stack import OUT, BenchStack, cpu_seconds, load_average, tree_cpu_seconds
+from bench.stack import OUT, BenchStack, ClockWatch, cpu_seconds, load_average, tree_cpu_seconds
 from bench.stock import StockViewers
 
 TASK = "printer"
@@ -229,8 +229,11 @@ def run(names: list[str], repeat: int) -> dict:
         for pool in pools:
             runs = out.setdefault(f"{name} / {pool}", [])
             for _ in range(repeat):
+                clock = ClockWatch()
                 figures = fn(pool)
                 figures["load"] = load_average()
+                if clock.stepped():  # every latency of this run is off by it
+                    figures["wall clock stepped ms"] = clock.stepped()
                 runs.append(figures)
                 print(f"  {name} / {pool}: {_short(figures)}", flush=True)
     return out
