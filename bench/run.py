@@ -47,8 +47,8 @@ def run(names: list[str], repeat: int, naive: bool = True) -> dict:
             for _ in range(repeat if design == "tailapp" else 1):
                 clock = ClockWatch()
                 runs.append(fn(design))
-                if clock.stepped():  # every latency of this run is off by it
-                    runs[-1]["wall clock stepped ms"] = clock.stepped()
+                if step := clock.stepped():  # every latency of this run is off by it
+                    runs[-1]["wall clock stepped ms"] = step
                 print(f"  {name} / {design}: {_short(runs[-1])}  (load {load_average()})", flush=True)
     return out
 

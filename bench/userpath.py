@@ -232,8 +232,8 @@ def run(names: list[str], repeat: int) -> dict:
                 clock = ClockWatch()
                 figures = fn(pool)
                 figures["load"] = load_average()
-                if clock.stepped():  # every latency of this run is off by it
-                    figures["wall clock stepped ms"] = clock.stepped()
+                if step := clock.stepped():  # every latency of this run is off by it
+                    figures["wall clock stepped ms"] = step
                 runs.append(figures)
                 print(f"  {name} / {pool}: {_short(figures)}", flush=True)
     return out

@@ -59,7 +59,7 @@ class Outbox:
 
     def lines(self, job_id: str, payload: dict) -> None:
         """Send a `lines` payload to the job's room now, or hold it to merge with the next ones."""
-        viewers = rooms.members(self.server, rooms.job_room(job_id))
+        viewers = self._viewers(job_id)
         self._count_offered(len(viewers))
         if self.loaded:
             self._latest_ms = max(self._latest_ms, time.time() * 1000 - payload["times"][-1])
@@ -114,7 +114,7 @@ class Outbox:
             return
         if self.loaded:
             self._tick_when_due()  # it goes with the others held, at the end of its hold
-        elif self._busy(rooms.members(self.server, rooms.job_room(job_id))) and time.monotonic() - since < MAX_HOLD:
+        elif self._busy(self._viewers(job_id)) and time.monotonic() - since < MAX_HOLD:
             self._recheck_later(job_id)
         else:
             self.flush(job_id)
@@ -160,8 +160,12 @@ class Outbox:
         self._rechecking.discard(job_id)
         self._recheck(job_id)
 
+    def _viewers(self, job_id: str) -> Mapping[str, str]:
+        """The job's viewers here: Socket.IO sid -> Engine.IO sid."""
+        return rooms.members(self.server, rooms.job_room(job_id))
+
     def _busy(self, viewers: Mapping[str, str]) -> bool:
-        """Has any of the job's viewers (Socket.IO sid -> Engine.IO sid) a packet waiting in its socket's queue?"""
+        """Has any of the job's viewers a packet waiting in its socket's queue?"""
         sockets = self.server.eio.sockets
         return any(not sockets[eio_sid].queue.empty() for eio_sid in viewers.values() if eio_sid in sockets)
 

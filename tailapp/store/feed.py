@@ -40,7 +40,6 @@ class Subscription:
     def __init__(self, pubsub, on_listening: Callable[[str], None]):
         self._pubsub = pubsub  # with subscribe confirmations: they say when a job channel is live
         self._on_listening = on_listening
-        self._buffer = None  # the parser's SocketBuffer, once read from
 
     def start(self) -> None:
         self._pubsub.subscribe(key.jobs_channel)
@@ -74,14 +73,15 @@ class Subscription:
             self._on_listening(job_of_channel(message["channel"]))
 
     def pending(self) -> bool:
-        """True while more of the feed is already read from the socket (the feed is busy)."""
-        if self._buffer is None:
-            self._buffer = getattr(getattr(self._pubsub.connection, "_parser", None), "_buffer", None)
-        if hasattr(self._buffer, "unread_bytes"):  # redis-py's own parser: no syscall
-            return self._buffer.unread_bytes() > 0
-        reader = getattr(getattr(self._pubsub.connection, "_parser", None), "_reader", None)
-        if hasattr(reader, "has_data"):  # hiredis: what it holds, no syscall either
+        """True while more of the feed is already read from the socket (the feed is busy). Asks the
+        connection's parser of the moment (a reconnect brings a new one) what it holds: no syscall."""
+        parser = getattr(self._pubsub.connection, "_parser", None)
+        reader = getattr(parser, "_reader", None)
+        if hasattr(reader, "has_data"):  # hiredis
             return reader.has_data()
+        buffer = getattr(parser, "_buffer", None)
+        if hasattr(buffer, "unread_bytes"):  # redis-py's own parser (its SocketBuffer)
+            return buffer.unread_bytes() > 0
         return self._pubsub.connection.can_read(timeout=0)
 
     def close(self) -> None:
