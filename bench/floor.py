@@ -4,7 +4,8 @@ reads it from Redis and writes one WebSocket frame, without python-socketio, Fla
 Layer: Redis pub/sub → one gevent process → a TCP socket read by a plain sink process. A plain publisher
 process publishes `lines` messages as the worker's writer does (2 lines of ~80 characters each, "L<seq>\\n
 <ms> <text>\\n<ms> <text>") at the trickle scenario's rate (375 messages/s, one at a time). The relaying
-process's CPU (getrusage, user + system) over the messages is divided by their count, for four loops:
+process's CPU (getrusage, user + system) over the messages is divided by their count, for four loops
+(the publisher's, the sink's and Redis's CPU-s and the load are printed beside each):
 
   blocking   no gevent: a blocking recv of the subscription's bytes, no parsing; send a fixed frame (the
              syscalls' own cost on this machine)
@@ -26,6 +27,8 @@ import socket
 import subprocess
 import sys
 import time
+
+import psutil
 
 LOOPS = ("blocking", "raw", "redis-py", "tailapp")
 CHANNEL = "tailapp:ch:floor"
@@ -108,7 +111,9 @@ def relay(loop: str, redis_port: int, sink_port: int, messages: int, rate: float
             out.sendall(text_frame(packet))
     used = cpu() - started
     pub.wait()
-    print(f"  {loop:9} {count:5} messages, {used:.3f} CPU-s, {used / max(count, 1) * 1000:.4f} ms/message")
+    publisher_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"  {loop:9} {count:5} messages, {used:.3f} CPU-s, {used / max(count, 1) * 1000:.4f} ms/message; "
+          f"publisher {publisher_cpu.ru_utime + publisher_cpu.ru_stime:.2f} CPU-s", end="")
 
 
 def main() -> None:
@@ -135,13 +140,16 @@ def main() -> None:
             sink_proc = subprocess.Popen([sys.executable, "-m", "bench.floor", "--role", "sink", "--sink",
                                           str(sink_port)])
             time.sleep(0.3)
+            redis_before = sum(psutil.Process(server.pid).cpu_times()[:2])
             subprocess.run([sys.executable, "-m", "bench.floor", "--role", loop, "--redis", str(redis_port),
                             "--sink", str(sink_port), "--messages", str(args.messages), "--rate", str(args.rate)],
                            check=True)
-            sink_proc.wait(10)
+            redis_cpu = sum(psutil.Process(server.pid).cpu_times()[:2]) - redis_before
+            _, _, sink_usage = os.wait4(sink_proc.pid, 0)
+            print(f", sink {sink_usage.ru_utime + sink_usage.ru_stime:.2f}, Redis {redis_cpu:.2f}; "
+                  f"load {os.getloadavg()[0]:.2f}")
     finally:
         server.terminate()
-    print(f"load after {os.getloadavg()[0]:.2f}")
 
 
 def free_port() -> int:
