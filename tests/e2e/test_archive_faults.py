@@ -98,6 +98,6 @@ def test_unwritable_archive_keeps_the_job_in_redis(stack, tmp_path):
     assert jobs.finish(store, job["id"], "succeeded", 0) is not None
     assert stack.redis.ttl(key.job(job["id"])) == -1 and stack.redis.sismember(key.unarchived, job["id"])
     blocker.unlink()
-    assert jobs.retry_archives(store) == 1
+    assert jobs.retry_archives(store) >= 1  # this job, and any of the shared stack's that was just finishing
     assert store.archive.read_lines(job["id"], 0, 5)[0] == ["one"]
     assert not stack.redis.sismember(key.unarchived, job["id"]) and stack.redis.ttl(key.job(job["id"])) > 0
