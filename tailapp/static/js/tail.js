@@ -59,8 +59,9 @@ export class TailPreview {
     this.pane.append(this.el);
     this.el.scrollTop = this.el.scrollHeight;
     performance.mark('tailapp:tail-shown');
-    this.el.addEventListener('scroll', () => {
-      this.moved = this.el.scrollTop + this.el.clientHeight < this.el.scrollHeight - 20;  // away from the end
+    const el = this.el;  // a scroll event can come after handOver() let go of this.el
+    el.addEventListener('scroll', () => {
+      this.moved = el.scrollTop + el.clientHeight < el.scrollHeight - 20;  // away from the end
     });
     this.el.addEventListener('click', (e) => this.onLink(e));
     this.check();
