@@ -9,9 +9,14 @@ costs no latency a viewer would notice: its socket could not have sent them soon
 Under load the sockets are rarely busy: each takes its packet at once, and the server spends its CPU on
 one send per viewer per message (issue 17: 100 jobs x 10 viewers x 100 lines/s, 100,000 deliveries/s, kept
 one core busy and fell seconds behind). So the outbox also counts the deliveries offered to it (each `lines`
-message times its room's viewers); while they come faster than LOADED_RATE, every job's lines are held
-for a while (`hold`, LOADED_HOLD at first) and go together: at most one message per job per hold. A viewer
-of a lone job never waits.
+message times its room's viewers); while they come faster than LOADED_RATE, each job's room gets at most one
+message per `hold` (LOADED_HOLD at first): a job's lines go at once if its last message went a hold ago or
+more, else they are held until then and go together. A line waits a hold at most, and the hold is counted
+from the job's last message, not from its line: the time the server takes to send a round of messages to
+every room is part of the hold, not added to it (stop 24: holding each line for 10 ms from its arrival gave
+messages 29 ms apart and 52 ms p99 in the many-jobs bench). Held lines go in rounds, at most one per ROUND:
+each round sends every job then due, so the server (and the viewers' machines) wake once for several rooms'
+messages rather than once per room. A viewer of a lone job never waits.
 
 How long depends on how late the lines reach the relay: a slower machine, or one shared with other work,
 cannot send one message per line per viewer and falls seconds behind with a fixed hold (stop 23: 4.7 s p99
@@ -23,6 +28,7 @@ off by more than LATE only moves the hold between its bounds.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Mapping
 
@@ -33,9 +39,10 @@ from tailapp import rooms, transport
 
 RECHECK = 0.001  # how often a held job looks again whether its room is idle
 MAX_HOLD = 0.02  # held lines go after this long, idle room or not
-LOADED_RATE = 20_000  # deliveries/s offered past which every job's lines are held for LOADED_HOLD
-LOADED_HOLD = 0.01  # how long, under load (20 ms: 100 viewers p99 22 ms, many jobs 45 ms; 10 ms: 12 and 38)
+LOADED_RATE = 20_000  # deliveries/s offered past which each job gets at most one message per hold
+LOADED_HOLD = 0.02  # the hold under load (stop 24's figures in BENCHMARKS.md)
 MAX_LOADED_HOLD = 0.04  # ... at most, while lines arrive late
+ROUND = 0.01  # under load, held lines go in rounds at most this often: a wake-up sends several jobs' messages
 LATE, ON_TIME = 0.1, 0.05  # arrival delays (seconds) past which the hold grows, below which it shrinks
 LOAD_WINDOW = 0.1  # the offered rate and the arrival delay are looked at over this long
 
@@ -49,13 +56,18 @@ class Outbox:
         self.pending: dict[str, dict] = {}  # job id -> lines held back
         self.pending_bytes: dict[str, int] = {}  # job id -> text bytes held back
         self.since: dict[str, float] = {}  # job id -> when the oldest held line was held (oldest first)
+        self.due: dict[str, float] = {}  # under load: job id -> when its held lines go
+        self.sent_at: dict[str, float] = {}  # under load: job id -> when its last message went
         self.loaded = False  # the deliveries offered in the last LOAD_WINDOW came faster than LOADED_RATE
         self.hold = LOADED_HOLD  # how long lines are held while loaded
         self._latest_ms = 0.0  # while loaded: the latest arrival this window, writer's timestamp to now (ms)
         self._offered = 0  # deliveries offered since _counting_since
         self._counting_since = time.monotonic()
         self._rechecking: set[str] = set()
-        self._due: gevent.Greenlet | None = None  # under load: one timer, for the oldest held job
+        self._due_order: list[tuple[float, str]] = []  # heap of (due, job id); stale once the job was flushed
+        self._timer_at = 0.0  # when _due fires
+        self._next_round = 0.0  # under load: held lines go no sooner than this
+        self._due: gevent.Greenlet | None = None  # under load: one timer, for the first held job due
 
     def lines(self, job_id: str, payload: dict) -> None:
         """Send a `lines` payload to the job's room now, or hold it to merge with the next ones."""
@@ -71,14 +83,22 @@ class Outbox:
             if self.pending_bytes[job_id] >= p.PACKET_BYTES:  # a full packet: waiting would only grow it
                 self.flush(job_id)
             return
-        if not self.behind and not self.loaded and not self._busy(viewers):
+        now = time.monotonic()
+        if self.loaded:
+            due = self.sent_at.get(job_id, now - self.hold) + self.hold
+            if due <= now:  # its last message went a hold ago: no reason to wait
+                self._emit(job_id, payload)
+                return
+        elif not self.behind and not self._busy(viewers):
             self._emit(job_id, payload)
             return
         # A copy: the payload itself may also sit in a subscription's held list.
         self.pending[job_id] = {**payload, "lines": list(payload["lines"]), "times": list(payload["times"])}
         self.pending_bytes[job_id] = p.text_bytes(payload["lines"])
-        self.since[job_id] = time.monotonic()
+        self.since[job_id] = now
         if self.loaded:
+            self.due[job_id] = due
+            heapq.heappush(self._due_order, (due, job_id))
             self._tick_when_due()
         elif not self.behind:
             self._recheck_later(job_id)
@@ -87,6 +107,7 @@ class Outbox:
         """Send the job's held lines now."""
         payload = self.pending.pop(job_id, None)
         self.since.pop(job_id, None)
+        self.due.pop(job_id, None)
         self.pending_bytes.pop(job_id, None)
         if payload is not None:
             self._emit(job_id, payload)
@@ -97,14 +118,17 @@ class Outbox:
 
     def tick(self) -> None:
         """The relay's feed is drained (or has been busy for a while): send what may go."""
-        if self.loaded:  # only what was held for the hold: the oldest first, so stop at the first younger
-            now = time.monotonic()
-            while self.since:  # called for every message under load: no copy of the held jobs
-                job_id, since = next(iter(self.since.items()))
-                if now - since < self.hold:
-                    break
-                self.flush(job_id)
+        if self.loaded:  # only the jobs due: called for every message under load, so no scan of the others
+            now, order = time.monotonic(), self._due_order
+            if now < self._next_round or not order or order[0][0] > now:
+                return
+            self._next_round = now + ROUND
+            while order and order[0][0] <= now:
+                due, job_id = heapq.heappop(order)
+                if self.due.get(job_id) == due:  # else flushed before (a full packet, a job event), held anew
+                    self.flush(job_id)
             return
+        self._due_order.clear()
         for job_id in list(self.pending):
             self._recheck(job_id)
 
@@ -125,11 +149,17 @@ class Outbox:
             gevent.spawn_later(RECHECK, self._timer, job_id)
 
     def _tick_when_due(self) -> None:
-        """Under load: one timer for all held jobs, at the end of the oldest's hold (the relay ticks too, but
-        only while messages come: lines held at the end of a burst must not wait for the next one)."""
-        if self._due is None and self.since:
-            oldest = next(iter(self.since.values()))
-            self._due = gevent.spawn_later(max(0.0, oldest + self.hold - time.monotonic()), self._on_due)
+        """Under load: one timer for all held jobs, when the first is due (the relay ticks too, but only while
+        messages come: lines held at the end of a burst must not wait for the next one)."""
+        if not self._due_order:
+            return
+        first = max(self._due_order[0][0], self._next_round)
+        if self._due is not None:
+            if first >= self._timer_at:
+                return
+            self._due.kill(block=False)  # a job due sooner than the one the timer waits for
+        self._timer_at = first
+        self._due = gevent.spawn_later(max(0.0, first - time.monotonic()), self._on_due)
 
     def _on_due(self) -> None:
         self._due = None
@@ -153,8 +183,22 @@ class Outbox:
                 self.hold = min(self.hold * 1.5, MAX_LOADED_HOLD)
             elif self._latest_ms < ON_TIME * 1000:
                 self.hold = max(self.hold / 1.5, LOADED_HOLD)
+            was_loaded = self.loaded
             self.loaded = self._offered >= LOADED_RATE * (now - self._counting_since)
             self._offered, self._counting_since, self._latest_ms = 0, now, 0.0
+            if self.loaded and not was_loaded:  # lines held for a busy room or a busy feed go with the first tick
+                for job_id in self.pending:
+                    self.due[job_id] = now
+                    heapq.heappush(self._due_order, (now, job_id))
+            self._forget_sends(now)
+
+    def _forget_sends(self, now: float) -> None:
+        """Drop the send times that no longer hold anything back (all of them once the load has passed)."""
+        if not self.loaded:
+            self.sent_at.clear()
+            self.due.clear()  # what is still held goes by the relay's ticks and rechecks now
+        else:
+            self.sent_at = {job_id: at for job_id, at in self.sent_at.items() if now - at < MAX_LOADED_HOLD}
 
     def _timer(self, job_id: str) -> None:
         self._rechecking.discard(job_id)
@@ -170,5 +214,7 @@ class Outbox:
         return any(not sockets[eio_sid].queue.empty() for eio_sid in viewers.values() if eio_sid in sockets)
 
     def _emit(self, job_id: str, payload: dict) -> None:
+        if self.loaded:
+            self.sent_at[job_id] = time.monotonic()
         for packet in p.split_lines(payload):
             transport.emit_to_room(self.server, rooms.job_room(job_id), p.LINES, packet, p.NAMESPACE)

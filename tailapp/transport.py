@@ -46,6 +46,7 @@ import time
 import gevent
 import gevent.event
 import gevent.lock
+import gevent.socket
 from engineio import packet as engineio_packet
 from engineio.async_drivers import gevent as engineio_gevent
 from engineio.socket import Socket as EngineIOSocket
@@ -87,6 +88,10 @@ class WholeSendSocket:
     def __init__(self, sock, stall_seconds: float):
         self._sock = sock
         self._stall = stall_seconds
+        # gevent's socket wraps a non-blocking one: its send raises BlockingIOError instead of waiting, and
+        # calling it directly skips gevent's Python wrapper (send_if_free runs once per viewer per message).
+        raw = getattr(sock, "_sock", None) if isinstance(sock, gevent.socket.socket) else None
+        self._send_free = raw.send if raw is not None and raw.gettimeout() == 0.0 else self._send_now
         self._lock = gevent.lock.Semaphore()
         self._broken: OSError | None = None
 
@@ -113,12 +118,14 @@ class WholeSendSocket:
         nothing could be sent (another writer on the socket, the kernel's buffer full, or broken)."""
         if self._broken is not None or self._lock.locked():
             return None
-        with self._lock:
-            try:
-                sent = self._send_now(memoryview(data))
-            except OSError as exc:
-                self.abort(exc)
-                return None
+        # Not taken: a send that does not wait never switches greenlets, so no other writer can come between.
+        try:
+            sent = self._send_free(data)
+        except BlockingIOError:
+            return None
+        except OSError as exc:
+            self.abort(exc)
+            return None
         return sent or None
 
     def _send_now(self, view) -> int:
@@ -324,17 +331,15 @@ def emit_to_room(server, room: str, event: str, data: dict, namespace: str) -> N
         server.emit(event, data, to=room, namespace=namespace, ignore_queue=True)
         return
     eio_pkt = engineio_packet.Packet(engineio_packet.MESSAGE, encoded)
-    frame = None
+    frame = text_frame(eio_pkt.encode())
     sessions = server.eio.sockets
     for eio_sid in list(members.values()):
         session = sessions.get(eio_sid)
         if session is None:
             continue
         sends = session.queue
-        if isinstance(sends, SendQueue) and sends.waker is not None and not session.closing:
-            frame = frame or text_frame(eio_pkt.encode())
-            if sends.send_now(frame):
-                continue
+        if isinstance(sends, SendQueue) and sends.waker is not None and not session.closing and sends.send_now(frame):
+            continue
         server.eio.send_packet(eio_sid, eio_pkt)
 
 
@@ -397,8 +402,8 @@ class SendQueue(queue.JoinableQueue):
         """Write a WebSocket text frame straight to the socket (see `emit_to_room`) when the queue is empty
         and its writer idle; False: nothing written, the packet goes through the queue."""
         waker = self.waker
-        if waker is None or waker.task is not None or waker.ended or self.overflowed or not self.empty():
-            return False
+        if waker is None or waker.task is not None or waker.ended or self.overflowed or self.queue:
+            return False  # (`queue`: gevent's deque of the packets waiting; empty() is two calls more)
         return self.writer.send_now(frame, waker)
 
     def _flush(self) -> None:

@@ -9,24 +9,36 @@ import gevent
 
 from tailapp import protocol as p
 from tailapp import rooms
-from tailapp.outbox import LATE, LOAD_WINDOW, LOADED_HOLD, LOADED_RATE, MAX_HOLD, MAX_LOADED_HOLD, Outbox
+from tailapp.outbox import LATE, LOAD_WINDOW, LOADED_HOLD, LOADED_RATE, MAX_HOLD, MAX_LOADED_HOLD, ROUND, Outbox
 from tests.unit.fakes import FakeServer
 
 JOB = "c" * 32
 
 
-def lines(seq: int, *texts: str, late: float = 0.0) -> dict:
+def lines(seq: int, *texts: str, late: float = 0.0, job: str = JOB) -> dict:
     """A `lines` payload written `late` seconds ago."""
     written_ms = int((time.time() - late) * 1000)
-    return {"job": JOB, "seq": seq, "lines": list(texts), "times": [written_ms] * len(texts)}
+    return {"job": job, "seq": seq, "lines": list(texts), "times": [written_ms] * len(texts)}
 
 
-def room_with(*sids: str) -> FakeServer:
-    server = FakeServer()
+def room_with(*sids: str, job: str = JOB, server: FakeServer | None = None) -> FakeServer:
+    server = server or FakeServer()
     for sid in sids:
         server.connect(sid)
-        server.enter_room(sid, rooms.job_room(JOB))
+        server.enter_room(sid, rooms.job_room(job))
     return server
+
+
+def load(outbox: Outbox) -> int:
+    """Messages to JOB (50 viewers) until the outbox counts itself loaded; the last seq sent."""
+    seq = 0
+    started = time.monotonic()
+    while not outbox.loaded and time.monotonic() - started < 5:  # ~125,000 deliveries/s offered
+        seq += 1
+        outbox.lines(JOB, lines(seq, f"line {seq}"))
+        gevent.sleep(0.0004)
+    assert outbox.loaded and seq * 50 / (time.monotonic() - started) > LOADED_RATE
+    return seq
 
 
 def test_lines_go_at_once_to_an_idle_room():
@@ -90,13 +102,7 @@ def test_while_the_feed_is_behind_lines_wait_for_the_relay_s_tick():
 def test_under_load_each_job_s_lines_are_held_for_loaded_hold_and_go_by_timer_without_more_messages():
     server = room_with(*(f"v{n}" for n in range(50)))  # 50 viewers: each message offers 50 deliveries
     outbox = Outbox(server)
-    seq = 0
-    started = time.monotonic()
-    while not outbox.loaded and time.monotonic() - started < 5:  # ~125,000 deliveries/s offered
-        seq += 1
-        outbox.lines(JOB, lines(seq, f"line {seq}"))
-        gevent.sleep(0.0004)
-    assert outbox.loaded and seq * 50 / (time.monotonic() - started) > LOADED_RATE
+    seq = load(outbox)
     sent_before, held_from = len(server.inbox["v0"]), server.seqs("v0")[-1] + 1  # the last one is held already
     for _ in range(3):
         seq += 1
@@ -140,3 +146,22 @@ def test_under_load_the_hold_grows_while_lines_arrive_late_and_shrinks_back_once
     assert holds[1] < MAX_LOADED_HOLD and holds[-1] == LOADED_HOLD
     gevent.sleep(MAX_LOADED_HOLD * 2)
     assert server.seqs("v0") == server.seqs("v49") == list(range(1, seq + 1))
+
+
+def test_under_load_a_job_s_lines_go_a_hold_after_its_last_message_and_a_quiet_job_s_at_once():
+    other = "d" * 32
+    server = room_with("w", job=other, server=room_with(*(f"v{n}" for n in range(50))))
+    outbox = Outbox(server)
+    seq = load(outbox)
+    outbox.flush(JOB)
+    sent_at = outbox.sent_at[JOB]
+    outbox.lines(JOB, lines(seq + 1, "held"))
+    assert JOB in outbox.pending and outbox.due[JOB] == sent_at + outbox.hold  # counted from its last message
+    outbox.lines(other, lines(1, "first", job=other))  # no message of its own for a hold: at once
+    outbox.lines(other, lines(2, "second", job=other))  # ... and the next one waits for the hold
+    assert server.seqs("w") == [1] and other in outbox.pending
+    while JOB in outbox.pending and time.monotonic() - sent_at < 1:
+        gevent.sleep(0.001)
+    assert time.monotonic() - sent_at >= outbox.hold and server.seqs("v0") == list(range(1, seq + 2))
+    gevent.sleep(MAX_LOADED_HOLD + ROUND)
+    assert server.seqs("w") == [1, 2] and not outbox.pending
