@@ -11,12 +11,15 @@ one send per viewer per message (issue 17: 100 jobs x 10 viewers x 100 lines/s, 
 one core busy and fell seconds behind). So the outbox also counts the deliveries offered to it (each `lines`
 message times its room's viewers); while they come faster than LOADED_RATE, each job's room gets at most one
 message per `hold` (LOADED_HOLD at first): a job's lines go at once if its last message went a hold ago or
-more, else they are held until then and go together. A line waits a hold at most, and the hold is counted
-from the job's last message, not from its line: the time the server takes to send a round of messages to
-every room is part of the hold, not added to it (stop 24: holding each line for 10 ms from its arrival gave
-messages 29 ms apart and 52 ms p99 in the many-jobs bench). Held lines go in rounds, at most one per ROUND:
-each round sends every job then due, so the server (and the viewers' machines) wake once for several rooms'
-messages rather than once per room. A viewer of a lone job never waits.
+more and no more messages wait on the relay's feed, else they are held until then and go together. The hold
+is counted from the job's last message, not from its line: the time the server takes to send a round of
+messages to every room is part of the hold, not added to it (stop 25: holding each line for 10 ms from its
+arrival gave messages 29 ms apart and 52 ms p99 in the many-jobs bench). Held lines go in rounds, at most one
+per ROUND: each round sends every job then due, so the server (and the viewers' machines) wake once for
+several rooms' messages rather than once per room. While the relay catches up on its feed, every line waits
+for a round: sent at once, each job's first line read would go alone (stop 26, a slower machine: 150-199 ms
+p99 in the many-jobs bench that way, 85-124 with rounds every 10 ms, 62-92 every 20 ms). A viewer of a lone
+job never waits.
 
 How long depends on how late the lines reach the relay: a slower machine, or one shared with other work,
 cannot send one message per line per viewer and falls seconds behind with a fixed hold (stop 23: 4.7 s p99
@@ -40,9 +43,9 @@ from tailapp import rooms, transport
 RECHECK = 0.001  # how often a held job looks again whether its room is idle
 MAX_HOLD = 0.02  # held lines go after this long, idle room or not
 LOADED_RATE = 20_000  # deliveries/s offered past which each job gets at most one message per hold
-LOADED_HOLD = 0.02  # the hold under load (stop 24's figures in BENCHMARKS.md)
+LOADED_HOLD = 0.02  # the hold under load (stops 25 and 26's figures in BENCHMARKS.md)
 MAX_LOADED_HOLD = 0.04  # ... at most, while lines arrive late
-ROUND = 0.01  # under load, held lines go in rounds at most this often: a wake-up sends several jobs' messages
+ROUND = 0.02  # under load, held lines go in rounds at most this often: a wake-up sends several jobs' messages
 LATE, ON_TIME = 0.1, 0.05  # arrival delays (seconds) past which the hold grows, below which it shrinks
 LOAD_WINDOW = 0.1  # the offered rate and the arrival delay are looked at over this long
 
@@ -86,7 +89,7 @@ class Outbox:
         now = time.monotonic()
         if self.loaded:
             due = self.sent_at.get(job_id, now - self.hold) + self.hold
-            if due <= now:  # its last message went a hold ago: no reason to wait
+            if due <= now and not self.behind:  # its last message went a hold ago, and nothing more waits
                 self._emit(job_id, payload)
                 return
         elif not self.behind and not self._busy(viewers):

@@ -165,3 +165,20 @@ def test_under_load_a_job_s_lines_go_a_hold_after_its_last_message_and_a_quiet_j
     assert time.monotonic() - sent_at >= outbox.hold and server.seqs("v0") == list(range(1, seq + 2))
     gevent.sleep(MAX_LOADED_HOLD + ROUND)
     assert server.seqs("w") == [1, 2] and not outbox.pending
+
+
+def test_under_load_while_the_feed_is_behind_a_quiet_job_s_lines_wait_for_the_next_round():
+    other = "d" * 32
+    server = room_with("w", job=other, server=room_with(*(f"v{n}" for n in range(50))))
+    outbox = Outbox(server)
+    load(outbox)
+    outbox.behind = True  # the relay is catching up: more of this job's lines are about to be read
+    outbox.lines(other, lines(1, "first", job=other))
+    outbox.lines(other, lines(2, "second", job=other))
+    assert server.seqs("w") == [] and outbox.due[other] <= time.monotonic()  # due, yet held for the round
+    started = time.monotonic()
+    while other in outbox.pending and time.monotonic() - started < 1:
+        outbox.tick()  # as the relay does for each message it reads under load
+        gevent.sleep(0.001)
+    assert [pk["lines"] for event, pk in server.inbox["w"]] == [["first", "second"]]
+    assert time.monotonic() - started <= ROUND + 0.05
