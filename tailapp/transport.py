@@ -90,7 +90,8 @@ class WholeSendSocket:
         self._stall = stall_seconds
         # gevent's socket wraps a non-blocking one: its send raises BlockingIOError instead of waiting, and
         # calling it directly skips gevent's Python wrapper (send_if_free runs once per viewer per message).
-        raw = getattr(sock, "_sock", None) if isinstance(sock, gevent.socket.socket) else None
+        # Only a plain one: a TLS socket (gevent's SSLSocket is a subclass) must encrypt what it sends.
+        raw = getattr(sock, "_sock", None) if type(sock) is gevent.socket.socket else None
         self._send_free = raw.send if raw is not None and raw.gettimeout() == 0.0 else self._send_now
         self._lock = gevent.lock.Semaphore()
         self._broken: OSError | None = None

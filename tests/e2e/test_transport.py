@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import socket
+import subprocess
 import time
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ import socketio
 from engineio import packet
 from engineio.socket import Socket as EngineIOSocket
 from gevent import socket as gsocket
+from gevent import ssl as gssl
 from wsproto.connection import Connection as WsprotoConnection
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
@@ -398,3 +400,28 @@ def test_the_rest_of_a_frame_the_kernel_did_not_take_goes_before_the_next_messag
     writer.join(5)
     assert [json.loads(f.split(",", 1)[1])[1]["seq"] for f in frames] == [1, 2]
     assert json.loads(frames[0].split(",", 1)[1])[1]["lines"] == [big]
+
+
+def test_a_direct_send_over_tls_goes_encrypted(tmp_path):
+    """`send_if_free` skips gevent's wrapper on a plain socket; over TLS (gunicorn's gevent worker with a
+    certificate) its bytes must still go through the TLS layer, or the viewer's connection is garbage."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    server_side = gssl.SSLContext(gssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    client_side = gssl.SSLContext(gssl.PROTOCOL_TLS_CLIENT)
+    client_side.load_verify_locations(cert)
+    a, b = gsocket.socketpair()
+    handshakes = [gevent.spawn(server_side.wrap_socket, a, server_side=True),
+                  gevent.spawn(client_side.wrap_socket, b, server_hostname="localhost")]
+    gevent.joinall(handshakes, timeout=10, raise_error=True)
+    writer, reader = (handshake.value for handshake in handshakes)
+    try:
+        assert writer._sock.gettimeout() == 0.0  # what the fast path looks for: the test would prove nothing else
+        assert WholeSendSocket(writer, stall_seconds=5).send_if_free(b"a whole frame") == len(b"a whole frame")
+        with gevent.Timeout(5):
+            assert reader.recv(100) == b"a whole frame"
+    finally:
+        writer.close()
+        reader.close()

@@ -103,7 +103,7 @@ def test_under_load_each_job_s_lines_are_held_for_loaded_hold_and_go_by_timer_wi
     server = room_with(*(f"v{n}" for n in range(50)))  # 50 viewers: each message offers 50 deliveries
     outbox = Outbox(server)
     seq = load(outbox)
-    sent_before, held_from = len(server.inbox["v0"]), server.seqs("v0")[-1] + 1  # the last one is held already
+    sent_before, held_from = len(server.inbox["v0"]), server.seqs("v0")[-1] + 1  # what follows the last sent
     for _ in range(3):
         seq += 1
         outbox.lines(JOB, lines(seq, f"line {seq}"))
