@@ -18,15 +18,20 @@ arrival gave messages 29 ms apart and 52 ms p99 in the many-jobs bench). Held li
 per ROUND: each round sends every job then due, so the server (and the viewers' machines) wake once for
 several rooms' messages rather than once per room. While the relay catches up on its feed, every line waits
 for a round: sent at once, each job's first line read would go alone (stop 26, a slower machine: 150-199 ms
-p99 in the many-jobs bench that way, 85-124 with rounds every 10 ms, 62-92 every 20 ms). A viewer of a lone
-job never waits.
+p99 in the many-jobs bench that way). A viewer of a lone job never waits.
 
-How long depends on how late the lines reach the relay: a slower machine, or one shared with other work,
-cannot send one message per line per viewer and falls seconds behind with a fixed hold (stop 23: 4.7 s p99
-with 10 ms on a machine where 20 ms kept up). Each LOAD_WINDOW the outbox looks at the latest arrival of the
-lines it was given (their writer's timestamp to now): later than LATE, the hold grows (up to MAX_LOADED_HOLD);
-earlier than ON_TIME, it shrinks back towards LOADED_HOLD. The timestamps are the workers' clocks: a clock
-off by more than LATE only moves the hold between its bounds.
+How often depends on how late the lines reach the relay: a slower machine, or one shared with other work,
+cannot send one message per line per viewer. Each LOAD_WINDOW the outbox looks at the latest arrival of the
+lines it was given (their writer's timestamp to now) and steps along a ladder:
+- on time: rounds every ROUND, a job's messages ~30 ms apart (a job sent during a round is due just after
+  the round a hold later, so it goes with the one after);
+- later than ROUND_LATE: rounds every SLOW_ROUND, messages ~40 ms apart: fewer, larger messages cost the
+  server and the viewers' machines less CPU (stop 26, many jobs p99 on a machine that kept up: 42-45 ms with
+  10 ms rounds, 52-56 with 20; on one that did not: 85-124 with 10 ms rounds, 62-92 with 20);
+- later than LATE: the hold grows too (up to MAX_LOADED_HOLD), for a machine that would otherwise fall
+  seconds behind (stop 23: 4.7 s p99 with a fixed 10 ms hold on a machine where 20 ms kept up).
+Each step goes back once arrivals are earlier than its on-time bound (ROUND_ON_TIME, ON_TIME). The
+timestamps are the workers' clocks: a clock off by more than LATE only moves the outbox along its ladder.
 """
 
 from __future__ import annotations
@@ -45,7 +50,9 @@ MAX_HOLD = 0.02  # held lines go after this long, idle room or not
 LOADED_RATE = 20_000  # deliveries/s offered past which each job gets at most one message per hold
 LOADED_HOLD = 0.02  # the hold under load (stops 25 and 26's figures in BENCHMARKS.md)
 MAX_LOADED_HOLD = 0.04  # ... at most, while lines arrive late
-ROUND = 0.02  # under load, held lines go in rounds at most this often: a wake-up sends several jobs' messages
+ROUND = 0.01  # under load, held lines go in rounds at most this often: a wake-up sends several jobs' messages
+SLOW_ROUND = 0.02  # ... while lines arrive later than ROUND_LATE
+ROUND_LATE, ROUND_ON_TIME = 0.04, 0.02  # arrival delays (seconds) past which rounds slow down, below which not
 LATE, ON_TIME = 0.1, 0.05  # arrival delays (seconds) past which the hold grows, below which it shrinks
 LOAD_WINDOW = 0.1  # the offered rate and the arrival delay are looked at over this long
 
@@ -63,6 +70,7 @@ class Outbox:
         self.sent_at: dict[str, float] = {}  # under load: job id -> when its last message went
         self.loaded = False  # the deliveries offered in the last LOAD_WINDOW came faster than LOADED_RATE
         self.hold = LOADED_HOLD  # how long lines are held while loaded
+        self.round = ROUND  # how often held lines go while loaded
         self._latest_ms = 0.0  # while loaded: the latest arrival this window, writer's timestamp to now (ms)
         self._offered = 0  # deliveries offered since _counting_since
         self._counting_since = time.monotonic()
@@ -125,7 +133,7 @@ class Outbox:
             now, order = time.monotonic(), self._due_order
             if now < self._next_round or not order or order[0][0] > now:
                 return
-            self._next_round = now + ROUND
+            self._next_round = now + self.round
             while order and order[0][0] <= now:
                 due, job_id = heapq.heappop(order)
                 if self.due.get(job_id) == due:  # else flushed before (a full packet, a job event), held anew
@@ -178,7 +186,7 @@ class Outbox:
 
     def _count_offered(self, viewers: int) -> None:
         """Count a message's deliveries; once per LOAD_WINDOW, say whether they came faster than LOADED_RATE
-        and set the hold from how late lines arrived."""
+        and set the rounds and the hold from how late lines arrived."""
         self._offered += viewers
         now = time.monotonic()
         if now - self._counting_since >= LOAD_WINDOW:
@@ -186,6 +194,10 @@ class Outbox:
                 self.hold = min(self.hold * 1.5, MAX_LOADED_HOLD)
             elif self._latest_ms < ON_TIME * 1000:
                 self.hold = max(self.hold / 1.5, LOADED_HOLD)
+            if self.loaded and self._latest_ms > ROUND_LATE * 1000:
+                self.round = SLOW_ROUND
+            elif self._latest_ms < ROUND_ON_TIME * 1000:
+                self.round = ROUND
             was_loaded = self.loaded
             self.loaded = self._offered >= LOADED_RATE * (now - self._counting_since)
             self._offered, self._counting_since, self._latest_ms = 0, now, 0.0

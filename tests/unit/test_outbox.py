@@ -9,7 +9,18 @@ import gevent
 
 from tailapp import protocol as p
 from tailapp import rooms
-from tailapp.outbox import LATE, LOAD_WINDOW, LOADED_HOLD, LOADED_RATE, MAX_HOLD, MAX_LOADED_HOLD, ROUND, Outbox
+from tailapp.outbox import (
+    LATE,
+    LOAD_WINDOW,
+    LOADED_HOLD,
+    LOADED_RATE,
+    MAX_HOLD,
+    MAX_LOADED_HOLD,
+    ROUND,
+    ROUND_LATE,
+    SLOW_ROUND,
+    Outbox,
+)
 from tests.unit.fakes import FakeServer
 
 JOB = "c" * 32
@@ -182,3 +193,25 @@ def test_under_load_while_the_feed_is_behind_a_quiet_job_s_lines_wait_for_the_ne
         gevent.sleep(0.001)
     assert [pk["lines"] for event, pk in server.inbox["w"]] == [["first", "second"]]
     assert time.monotonic() - started <= ROUND + 0.05
+
+
+def test_under_load_rounds_slow_down_while_lines_arrive_late_before_the_hold_grows():
+    server = room_with(*(f"v{i}" for i in range(50)))
+    outbox = Outbox(server)
+    seq = 0
+
+    def loaded_window(late: float) -> tuple[float, float]:
+        """As in the hold test: one loaded window; the rounds and the hold after it."""
+        nonlocal seq
+        for _ in range(200):
+            seq += 1
+            outbox.lines(JOB, lines(seq, f"line {seq}", late=late))
+        gevent.sleep(LOAD_WINDOW)
+        return outbox.round, outbox.hold
+
+    assert [loaded_window(0.0) for _ in range(3)][-1] == (ROUND, LOADED_HOLD)
+    between = (ROUND_LATE + LATE) / 2  # late enough for slower rounds, not for a longer hold
+    assert [loaded_window(between) for _ in range(4)][-1] == (SLOW_ROUND, LOADED_HOLD)
+    assert [loaded_window(0.0) for _ in range(3)][-1] == (ROUND, LOADED_HOLD)
+    gevent.sleep(MAX_LOADED_HOLD + SLOW_ROUND)
+    assert server.seqs("v0") == server.seqs("v49") == list(range(1, seq + 1))
