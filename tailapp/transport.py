@@ -95,12 +95,14 @@ class WholeSendSocket:
         self._send_free = raw.send if raw is not None and raw.gettimeout() == 0.0 else self._send_now
         self._lock = gevent.lock.Semaphore()
         self._broken: OSError | None = None
+        self.ahead = None  # set by the writer: the bytes that must go before any other (a frame's rest)
 
     def send(self, data) -> int:
-        view = memoryview(data).cast("B")
         with self._lock:
             if self._broken is not None:  # a frame was cut: nothing more may follow it
                 raise BrokenPipeError(f"connection broken: {self._broken}")
+            first = self.ahead() if self.ahead is not None else b""  # e.g. a pong after half a frame
+            view = memoryview(first + bytes(data) if first else data).cast("B")
             try:
                 view = view[self._send_now(view):]  # most sends fit the kernel's buffer: no timer to arm
                 while view:
@@ -261,18 +263,31 @@ class WebSocketWSGI(engineio_gevent.WebSocketWSGI):
     queue = None  # the session's SendQueue
 
     def __call__(self, environ, start_response):
-        self.ws = self.server_class(environ, **self.server_args)
-        self._pending: list[bytes] = []
-        self._pending_bytes = 0
         session = getattr(self.app, "__self__", None)  # the engineio Socket whose handler we run
-        if session is not None and isinstance(session.queue, SendQueue):
-            self.queue = session.queue
-            self.queue.transport = self.ws.sock  # so an overflow can cut a writer stuck in send
-            self.queue.writer = self
+        queue = session.queue if session is not None and isinstance(session.queue, SendQueue) else None
+        self.attach(self.server_class(environ, **self.server_args), queue)
         result = self.app(self)
         if self.ws.mode == "gunicorn":  # as the stock wrapper: the response was written on the socket
             raise StopIteration()
         return result
+
+    def attach(self, ws, queue: SendQueue | None) -> None:
+        """Write to `ws` the packets of the session's `queue` (None: not a SendQueue, no direct sends)."""
+        self.ws = ws
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        # What was batched (the rest of a frame the kernel did not take, first) goes before anything another
+        # greenlet sends on the socket: the reader's pong or close reply must not land inside a frame.
+        ws.sock.ahead = self._take_pending
+        if queue is not None:
+            self.queue = queue
+            queue.transport = ws.sock  # so an overflow can cut a writer stuck in send
+            queue.writer = self
+
+    def _take_pending(self) -> bytes:
+        data = b"".join(self._pending)
+        self._pending, self._pending_bytes = [], 0
+        return data
 
     def send(self, message) -> None:
         """Send a message; from the writer greenlet, join it to the batch that `flush` sends."""
@@ -307,9 +322,7 @@ class WebSocketWSGI(engineio_gevent.WebSocketWSGI):
     def flush(self) -> None:
         """Send the frames collected so far, with one sendall."""
         if self._pending:
-            data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
-            self._pending, self._pending_bytes = [], 0
-            self.ws.sock.sendall(data)
+            self.ws.sock.sendall(self._take_pending())
 
     def close(self):
         try:

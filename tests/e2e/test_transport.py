@@ -152,8 +152,7 @@ def test_the_frames_of_one_batch_go_out_in_one_send(pair):
     counting = CountingSocket(writer)
     q = SendQueue()
     wsgi = WebSocketWSGI(None, None)
-    wsgi.ws, wsgi._pending, wsgi._pending_bytes, wsgi.queue = OpenWebSocket(WholeSendSocket(counting, 5)), [], 0, q
-    q.writer = wsgi
+    wsgi.attach(OpenWebSocket(WholeSendSocket(counting, 5)), q)
     messages = ["4" + "x" * n for n in (10, 200, 70_000)]
 
     def engineio_writer():  # what Socket.poll and the writer greenlet do with two batches
@@ -353,8 +352,7 @@ def _viewer_of_room(sock) -> tuple[SimpleNamespace, SendQueue, WebSocketWSGI, Wr
     on `sock`: its queue, its WebSocket and its writer, as python-engineio's handler sets them up."""
     q = SendQueue()
     wsgi = WebSocketWSGI(None, None)
-    wsgi.ws, wsgi._pending, wsgi._pending_bytes, wsgi.queue = OpenWebSocket(WholeSendSocket(sock, 5)), [], 0, q
-    q.writer = wsgi
+    wsgi.attach(OpenWebSocket(WholeSendSocket(sock, 5)), q)
     writer = WriteWhenQueued(SimpleNamespace(queue=q), wsgi)
     writer.start()
     session = SimpleNamespace(queue=q, closing=False, send=q.put)
@@ -385,6 +383,33 @@ def test_a_room_message_goes_straight_to_an_idle_viewers_socket_with_no_writer(p
     emit_to_room(server, "r", "lines", {"seq": 1, "lines": ["one"]}, p.NAMESPACE)
     assert counting.sends == 1 and q.empty() and writer.task is None  # written here: nothing queued or woken
     assert _frames(reader, 1) == ['42' + p.NAMESPACE + ',["lines",{"seq":1,"lines":["one"]}]']
+
+
+def test_a_pong_sent_while_a_frame_is_half_written_goes_after_the_frame(pair):
+    """The reader greenlet answers a client's ping on the same socket (simple-websocket's event handling):
+    it must not land inside a frame whose rest still waits for the writer."""
+    writer_end, reader = pair
+    writer_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    server, _, wsgi, writer = _viewer_of_room(writer_end)
+    frames = []
+
+    def client_reads():
+        client = FrameProtocol(client=True, extensions=[])
+        while not any(frame.opcode is Opcode.PONG for frame in frames):
+            client.receive_bytes(reader.recv(1 << 20))
+            frames.extend(client.received_frames())  # raises on bytes that are not a valid frame
+
+    reading = gevent.spawn(client_reads)
+    big = "x" * 500_000
+    emit_to_room(server, "r", "lines", {"seq": 1, "lines": [big]}, p.NAMESPACE)
+    assert wsgi._pending  # part written at once, the rest waits for the writer greenlet
+    # The reader greenlet's answer to a ping, before the writer greenlet has run:
+    wsgi.ws.sock.send(bytes(FrameProtocol(client=False, extensions=[]).pong(b"ping data")))
+    reading.get(timeout=10)
+    writer.join(5)
+    text = "".join(frame.payload for frame in frames if frame.opcode in (Opcode.TEXT, Opcode.CONTINUATION))
+    assert frames[-1].opcode is Opcode.PONG and frames[-1].payload == b"ping data"
+    assert json.loads(text[len("42" + p.NAMESPACE + ","):])[1]["lines"] == [big]
 
 
 def test_the_rest_of_a_frame_the_kernel_did_not_take_goes_before_the_next_messages(pair):
