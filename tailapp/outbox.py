@@ -26,8 +26,9 @@ lines it was given (their writer's timestamp to now) and steps along a ladder:
 - on time: rounds every ROUND, a job's messages ~30 ms apart (a job sent during a round is due just after
   the round a hold later, so it goes with the one after);
 - later than ROUND_LATE: rounds every SLOW_ROUND, messages ~40 ms apart: fewer, larger messages cost the
-  server and the viewers' machines less CPU (stop 26, many jobs p99 on a machine that kept up: 42-45 ms with
-  10 ms rounds, 52-56 with 20; on one that did not: 85-124 with 10 ms rounds, 62-92 with 20);
+  server and the viewers' machines less CPU (stop 26, many jobs p99: with half the viewers, as on a machine
+  that keeps up, 49-54 ms with this ladder and 54-59 with rounds fixed at 20 ms; at full load on a machine
+  that did not keep up, 85-124 with rounds fixed at 10 ms and 62-92 at 20);
 - later than LATE: the hold grows too (up to MAX_LOADED_HOLD), for a machine that would otherwise fall
   seconds behind (stop 23: 4.7 s p99 with a fixed 10 ms hold on a machine where 20 ms kept up).
 Each step goes back once arrivals are earlier than its on-time bound (ROUND_ON_TIME, ON_TIME). The

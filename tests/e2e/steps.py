@@ -3,6 +3,9 @@ check that every viewer got every line once, in order."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from tests.viewer import Viewer
@@ -53,3 +56,11 @@ def describe(seqs: list[int], n: int) -> str:
     dupes = len(seqs) - len(set(seqs))
     missing = sorted(set(range(1, n + 1)) - set(seqs))
     return f"{len(seqs)} received, {dupes} duplicates, {len(missing)} missing (first {missing[:5]})"
+
+
+def self_signed_cert(directory: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and its key, made by `openssl` in `directory`."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    return cert, key

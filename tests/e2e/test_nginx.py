@@ -15,7 +15,7 @@ import requests
 
 from tailapp.embedded import free_port
 from tests.conftest import ROOT, stop_process
-from tests.e2e.steps import assert_exactly, open_to_the_end
+from tests.e2e.steps import assert_exactly, open_to_the_end, self_signed_cert
 from tests.e2e.test_serve import outside_address
 from tests.e2e.test_viewer import browser  # noqa: F401 - the module's Chromium, shared with the viewer tests
 
@@ -35,9 +35,7 @@ def nginx(stack, tmp_path):
     if not os.path.exists(NGINX):
         pytest.fail("nginx is missing: ./dev.sh test installs it (apt-get install nginx)", pytrace=False)
     second, second_url = stack.spawn_server("server-nginx-2")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    cert, key = self_signed_cert(tmp_path)
     https, http = free_port(), free_port()
     site = SITE.read_text()
     for old, new in (("listen 443 ssl;", f"listen {https} ssl;"), ("listen 80;", f"listen {http};"),

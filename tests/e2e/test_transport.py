@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import socket
-import subprocess
 import time
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -40,6 +39,7 @@ from tailapp.transport import (
     install,
     text_frame,
 )
+from tests.e2e.steps import self_signed_cert
 from tests.hostile import RawSocketIO
 
 
@@ -430,9 +430,7 @@ def test_the_rest_of_a_frame_the_kernel_did_not_take_goes_before_the_next_messag
 def test_a_direct_send_over_tls_goes_encrypted(tmp_path):
     """`send_if_free` skips gevent's wrapper on a plain socket; over TLS (gunicorn's gevent worker with a
     certificate) its bytes must still go through the TLS layer, or the viewer's connection is garbage."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    cert, key = self_signed_cert(tmp_path)
     server_side = gssl.SSLContext(gssl.PROTOCOL_TLS_SERVER)
     server_side.load_cert_chain(cert, key)
     client_side = gssl.SSLContext(gssl.PROTOCOL_TLS_CLIENT)

@@ -53,6 +53,15 @@ def load(outbox: Outbox) -> int:
     return seq
 
 
+def loaded_window(outbox: Outbox, seq: int, late: float) -> int:
+    """200 messages x 50 viewers to JOB in one LOAD_WINDOW, written `late` seconds ago (100,000 deliveries/s
+    offered: still over LOADED_RATE if a busy machine stretches the window fivefold); the last seq sent."""
+    for _ in range(200):
+        seq += 1
+        outbox.lines(JOB, lines(seq, f"line {seq}", late=late))
+    gevent.sleep(LOAD_WINDOW)
+    return seq
+
 def test_lines_go_at_once_to_an_idle_room():
     server = room_with("a", "b")
     outbox = Outbox(server)
@@ -139,22 +148,17 @@ def test_under_load_the_hold_grows_while_lines_arrive_late_and_shrinks_back_once
     outbox = Outbox(server)
     seq = 0
 
-    def loaded_window(late: float) -> float:
-        """200 messages x 50 viewers in one LOAD_WINDOW (100,000 deliveries/s offered: still over LOADED_RATE
-        if a busy machine stretches the window fivefold); the hold after it."""
+    def hold_after(late: float) -> float:
         nonlocal seq
-        for _ in range(200):
-            seq += 1
-            outbox.lines(JOB, lines(seq, f"line {seq}", late=late))
-        gevent.sleep(LOAD_WINDOW)
+        seq = loaded_window(outbox, seq, late)
         return outbox.hold
 
-    holds = [loaded_window(0.0) for _ in range(3)]
+    holds = [hold_after(0.0) for _ in range(3)]
     assert outbox.loaded and holds[-1] == LOADED_HOLD  # loaded, lines on time: the shortest hold
     # A window's arrivals set the hold when the next window starts: the figures lag one window behind.
-    holds = [loaded_window(LATE * 3) for _ in range(6)]
+    holds = [hold_after(LATE * 3) for _ in range(6)]
     assert holds[0] < holds[1] < holds[2] and holds[-1] == MAX_LOADED_HOLD  # grows, to its bound
-    holds = [loaded_window(0.0) for _ in range(6)]
+    holds = [hold_after(0.0) for _ in range(6)]
     assert holds[1] < MAX_LOADED_HOLD and holds[-1] == LOADED_HOLD
     gevent.sleep(MAX_LOADED_HOLD * 2)
     assert server.seqs("v0") == server.seqs("v49") == list(range(1, seq + 1))
@@ -201,18 +205,14 @@ def test_under_load_rounds_slow_down_while_lines_arrive_late_before_the_hold_gro
     outbox = Outbox(server)
     seq = 0
 
-    def loaded_window(late: float) -> tuple[float, float]:
-        """As in the hold test: one loaded window; the rounds and the hold after it."""
+    def round_and_hold_after(late: float) -> tuple[float, float]:
         nonlocal seq
-        for _ in range(200):
-            seq += 1
-            outbox.lines(JOB, lines(seq, f"line {seq}", late=late))
-        gevent.sleep(LOAD_WINDOW)
+        seq = loaded_window(outbox, seq, late)
         return outbox.round, outbox.hold
 
-    assert [loaded_window(0.0) for _ in range(3)][-1] == (ROUND, LOADED_HOLD)
+    assert [round_and_hold_after(0.0) for _ in range(3)][-1] == (ROUND, LOADED_HOLD)
     between = (ROUND_LATE + LATE) / 2  # late enough for slower rounds, not for a longer hold
-    assert [loaded_window(between) for _ in range(4)][-1] == (SLOW_ROUND, LOADED_HOLD)
-    assert [loaded_window(0.0) for _ in range(3)][-1] == (ROUND, LOADED_HOLD)
+    assert [round_and_hold_after(between) for _ in range(4)][-1] == (SLOW_ROUND, LOADED_HOLD)
+    assert [round_and_hold_after(0.0) for _ in range(3)][-1] == (ROUND, LOADED_HOLD)
     gevent.sleep(MAX_LOADED_HOLD + SLOW_ROUND)
     assert server.seqs("v0") == server.seqs("v49") == list(range(1, seq + 1))
