@@ -1,9 +1,10 @@
 """The load client: many Socket.IO viewers per process, several processes.
 
-Each viewer speaks just enough Engine.IO 4 / Socket.IO 5 over one websocket (asyncio + `websockets`, JSON
-by orjson) to subscribe to a job and count `lines` events. Messages are handled in arrival order on one
-event loop, so there is nothing like python-engineio's thread per message to reorder them. Lines whose
-text starts with "<unix time> " (as bench producers write them) give a latency sample at receipt.
+Each viewer speaks just enough Engine.IO 4 / Socket.IO 5 over one websocket (an asyncio protocol around
+websockets' Sans-I/O client, JSON by orjson) to subscribe to a job and count `lines` events. Messages are
+handled in arrival order on one event loop, so there is nothing like python-engineio's thread per message to
+reorder them. Lines whose text starts with "<unix time> " (as bench producers write them) give a latency
+sample at receipt.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import time
 from dataclasses import dataclass, field
 
 import orjson
-import websockets
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.uri import parse_uri
 
 NS = "/tail"
 EVENT_PREFIX = f"42{NS},"
@@ -76,33 +79,78 @@ def _stamp(text: str) -> float | None:
 
 async def viewer(url: str, job: str, tally: Tally, subscribed: asyncio.Event, stop: asyncio.Event) -> None:
     """One viewer: connect, subscribe from seq 0, count lines until `stop`."""
-    ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    async with websockets.connect(ws_url, max_size=None, compression=None, ping_interval=None,
-                                  open_timeout=60, max_queue=None, close_timeout=1) as ws:
-        await ws.recv()  # Engine.IO open packet
-        await ws.send(f"40{NS},")
-        await ws.recv()  # namespace connected
-        tally.subscribed_at = time.time()
-        await ws.send(f'42{NS},1["subscribe",{{"job":"{job}","after":0}}]')
-        reader = asyncio.ensure_future(_read(ws, job, tally, subscribed))
-        await stop.wait()
-        reader.cancel()
+    uri = parse_uri(url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket")
+    loop = asyncio.get_running_loop()
+    transport, _ = await asyncio.wait_for(
+        loop.create_connection(lambda: _Viewer(uri, job, tally, subscribed), uri.host, uri.port), 60)
+    await stop.wait()
+    transport.close()
 
 
-async def _read(ws, job: str, tally: Tally, subscribed: asyncio.Event) -> None:
-    async for message in ws:
-        if message == "2":
-            await ws.send("3")  # Engine.IO pong
-        elif message.startswith(EVENT_PREFIX):
+class _Viewer(asyncio.Protocol):
+    """A viewer's connection: websockets' Sans-I/O client for the framing, each message handled in the
+    callback that read its bytes. Without asyncio streams, a message queue and a reading task per viewer, a
+    `lines` message costs the bench ~22 µs of CPU instead of ~29 µs through `websockets.connect`
+    (BENCHMARKS.md, "Stop 27"). On a 2-core machine, the viewers' CPU is CPU the server under test does not
+    get."""
+
+    def __init__(self, uri, job: str, tally: Tally, subscribed: asyncio.Event):
+        self.ws = ClientProtocol(uri, max_size=None)
+        self.job, self.tally, self.subscribed = job, tally, subscribed
+        self.fragments: list[bytes] = []
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.ws.send_request(self.ws.connect())
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        self.ws.receive_data(data)
+        for event in self.ws.events_received():
+            if isinstance(event, Frame):
+                self._frame(event)
+            elif self.ws.handshake_exc is not None:
+                raise self.ws.handshake_exc
+        self._flush()
+
+    def _frame(self, frame: Frame) -> None:
+        if frame.opcode not in (Opcode.TEXT, Opcode.CONT):
+            return  # websockets answers pings and closes itself
+        self.fragments.append(frame.data)
+        if frame.fin:
+            message = b"".join(self.fragments).decode()
+            self.fragments = []
+            self._message(message)
+
+    def _message(self, message: str) -> None:
+        tally = self.tally
+        if message.startswith(EVENT_PREFIX):
             event, payload = orjson.loads(message[len(EVENT_PREFIX):])
             if event == "lines":
                 tally.lines(payload["seq"], payload["lines"])
             elif event == "resync":  # as the browser does: resubscribe from the last seq held
                 tally.resyncs += 1
-                await ws.send(f'42{NS},2["subscribe",{{"job":"{job}","after":{tally.last}}}]')
+                self._send(f'42{NS},2["subscribe",{{"job":"{self.job}","after":{tally.last}}}]')
+        elif message == "2":
+            self._send("3")  # Engine.IO pong
         elif message.startswith(f"43{NS},1"):
             tally.acked_at = time.time()
-            subscribed.set()
+            self.subscribed.set()
+        elif message.startswith(f"40{NS}"):  # namespace connected
+            tally.subscribed_at = time.time()
+            self._send(f'42{NS},1["subscribe",{{"job":"{self.job}","after":0}}]')
+        elif message.startswith("0"):  # Engine.IO open
+            self._send(f"40{NS},")
+
+    def _send(self, text: str) -> None:
+        self.ws.send_text(text.encode())
+
+    def _flush(self) -> None:
+        for chunk in self.ws.data_to_send():
+            if chunk:
+                self.transport.write(chunk)
+            elif self.transport.can_write_eof():
+                self.transport.write_eof()
 
 
 @dataclass
