@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -160,10 +161,13 @@ class Group:
     targets: list[tuple[str, str]]
     expected: int
     every_line: bool = False
+    nice: int = 0  # added to the process's niceness: > 0 runs the viewers on the CPU the server leaves
 
 
 def run_group(group: Group, conn) -> None:
     """Process entry: connect the group's viewers, report 'ready', count until done or told to stop."""
+    if group.nice:
+        os.nice(group.nice)
     asyncio.run(_run_group(group, conn))
 
 
@@ -196,7 +200,8 @@ def _summary(t: Tally) -> dict:
 class Viewers:
     """Viewers spread over `processes` client processes; start(), go(deadline), results()."""
 
-    def __init__(self, targets: list[tuple[str, str]], expected: int, processes: int, every_line: bool = False):
+    def __init__(self, targets: list[tuple[str, str]], expected: int, processes: int, every_line: bool = False,
+                 nice: int = 0):
         ctx = mp.get_context("spawn")
         self.procs, self.conns = [], []
         for i in range(processes):
@@ -204,7 +209,7 @@ class Viewers:
             if not share:
                 continue
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=run_group, args=(Group(share, expected, every_line), child), daemon=True)
+            proc = ctx.Process(target=run_group, args=(Group(share, expected, every_line, nice), child), daemon=True)
             self.procs.append(proc)
             self.conns.append(parent)
 

@@ -120,14 +120,18 @@ def idle_viewers(design: str, steps: tuple[int, ...] = (1, 100, 1000)) -> dict:
     return figures
 
 
-def many_jobs(design: str, n_jobs: int = 100, per_job: int = 10, rate: float = 100, seconds: float = 10) -> dict:
-    """6. `n_jobs` concurrent jobs x `per_job` viewers each, every job at `rate` lines/s."""
+def many_jobs(design: str, n_jobs: int = 100, per_job: int = 10, rate: float = 100, seconds: float = 10,
+              viewer_nice: int = 0) -> dict:
+    """6. `n_jobs` concurrent jobs x `per_job` viewers each, every job at `rate` lines/s. The viewers' processes
+    share the machine's cores with the server; `viewer_nice` 10 lets them run on the CPU it leaves, nearer
+    to viewers on machines of their own (their own receive still waits for a core)."""
     count = int(rate * seconds)
     with BenchStack(design) as stack:
         url = stack.start_server()
         jobs = _jobs(design, stack)
         ids = [jobs.create() for _ in range(n_jobs)]
-        group = Viewers([(url, j) for j in ids for _ in range(per_job)], count, 4, every_line=True).start()
+        group = Viewers([(url, j) for j in ids for _ in range(per_job)], count, 4, every_line=True,
+                        nice=viewer_nice).start()
         group.go(seconds + 30)
         with _cpu_used(stack, group) as cpu:
             started = produce_many(jobs, ids, count, rate)
