@@ -126,6 +126,12 @@ def test_worker_shuts_down_warm() -> None:
     assert int(service["TimeoutStopSec"]) >= 60
 
 
+def test_tasks_run_on_the_cpu_the_server_leaves() -> None:
+    worker = read_unit("tailapp-worker.service")["Service"]
+    server = read_unit("tailapp-server.service")["Service"]
+    assert int(worker["Nice"]) > int(server.get("Nice", "0"))
+
+
 def test_redis_config_is_durable() -> None:
     lines = (
         (ROOT / "deploy" / "redis-tailapp.conf")
