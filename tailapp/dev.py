@@ -28,6 +28,7 @@ from tailapp.tasks import import_task_modules
 READY_SECONDS = 60  # how long the server may take to answer
 CANCEL_SECONDS = 5  # how long running jobs get to end after their cancel
 STOP_SECONDS = 10  # how long the worker and the server get after SIGTERM
+WORKER_NICE = 5  # tasks take the CPU the server leaves: a busy one must not delay its own log (docs/DEPLOY.md)
 STOPPED_LINE = "\x1b[33m\u25a0 Job cancelled: `tailapp dev` was stopped.\x1b[0m"
 
 
@@ -48,7 +49,8 @@ def run(host: str | None, port: int | None, data_dir: str | None) -> None:
         env["TAILAPP_REDIS_URL"] = redis_server.url
     children: list[subprocess.Popen] = []
     try:
-        children = [_spawn(worker_command("--loglevel", "INFO"), env), _spawn(server_command(host, port), env)]
+        children = [_spawn(worker_command("--loglevel", "INFO"), env, nice=WORKER_NICE),
+                    _spawn(server_command(host, port), env)]
         _wait_ready(host, port, children)
         click.echo(f"tailapp is running on http://{host}:{port}  (Ctrl-C stops)")
         _wait_for_first_exit(children)
@@ -91,9 +93,11 @@ def _start_redis(data_dir: Path) -> EmbeddedRedis:
     return server
 
 
-def _spawn(argv: list[str], env: dict) -> subprocess.Popen:
-    # A session of its own: Ctrl-C reaches only this process, which stops the children in order.
-    return subprocess.Popen(argv, env=env, start_new_session=True)
+def _spawn(argv: list[str], env: dict, nice: int = 0) -> subprocess.Popen:
+    # A session of its own: Ctrl-C reaches only this process, which stops the children in order. The
+    # niceness is set in the child before it runs anything (no thread of this process runs yet).
+    return subprocess.Popen(argv, env=env, start_new_session=True,
+                            preexec_fn=(lambda: os.nice(nice)) if nice else None)
 
 
 def _wait_ready(host: str, port: int, children: list[subprocess.Popen]) -> None:

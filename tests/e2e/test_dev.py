@@ -27,6 +27,9 @@ def test_dev_runs_everything_and_stops_cleanly(tmp_path):
         Stack.wait(lambda: requests.get(f"{url}/api/tasks", timeout=1).ok, "the server", 60)
         children = psutil.Process(dev.pid).children(recursive=True)
         assert any("redis-server" in " ".join(c.cmdline()) for c in children)
+        worker, server = (next(c for c in children if name in " ".join(c.cmdline()))
+                          for name in ("celery", "tailapp.serve"))
+        assert worker.nice() > server.nice()  # tasks run on the CPU the server leaves
         job = requests.post(f"{url}/api/jobs", json={"task": "demo", "params": {"lines": 5, "interval": 0}},
                             timeout=5).json()
         Stack.wait(lambda: requests.get(f"{url}/api/jobs/{job['id']}", timeout=1).json()["state"] == "succeeded",
