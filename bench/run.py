@@ -32,7 +32,7 @@ SCENARIOS = {
     "idle viewers": (s.idle_viewers, "rss growth MB", "< 100 MB; conns constant", False),
     "many jobs": (s.many_jobs, "deliveries/s", "100k offered; keep up", True),
     # the same, with the viewers' processes at nice 10: the server's latency without the bench's own
-    # viewers (2x its CPU on 2 cores) taking its core; their receive still waits for CPU (issue 17)
+    # viewers (~1.5x its CPU on 2 cores) taking its core; their receive still waits for CPU (issue 17)
     "many jobs (viewers niced)": (lambda d: s.many_jobs(d, viewer_nice=10), "p99 ms after 1 s",
                                  "p99 ≤ 50 ms after 1 s", False),
 }

@@ -95,7 +95,8 @@ def _start_redis(data_dir: Path) -> EmbeddedRedis:
 
 def _spawn(argv: list[str], env: dict, nice: int = 0) -> subprocess.Popen:
     # A session of its own: Ctrl-C reaches only this process, which stops the children in order. The
-    # niceness is set in the child before it runs anything (no thread of this process runs yet).
+    # niceness is set in the child before it runs anything, so the pool processes it forks inherit it
+    # (preexec_fn is safe here: this process starts no threads).
     return subprocess.Popen(argv, env=env, start_new_session=True,
                             preexec_fn=(lambda: os.nice(nice)) if nice else None)
 
