@@ -30,7 +30,8 @@ class FakeServer:
 
     def emit(self, event, payload, to=None, namespace=None, **_):
         self.emitted.append((event, payload))
-        self.queue.put(packet.Packet(packet.MESSAGE, data="".join(payload.get("lines", ()))))
+        lines = payload["lines"] if event == p.LINES else []  # a job event's "lines" is a count, or None
+        self.queue.put(packet.Packet(packet.MESSAGE, data="".join(lines)))
 
     def _send_packet(self, eio_sid: str, pkt: packet.Packet) -> None:  # a room's emit (transport.emit_to_room)
         self.emit(*TextPacket(encoded_packet=pkt.data).data)
