@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import orjson
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 from websockets.uri import parse_uri
 
 NS = "/tail"
@@ -79,13 +80,20 @@ def _stamp(text: str) -> float | None:
 
 
 async def viewer(url: str, job: str, tally: Tally, subscribed: asyncio.Event, stop: asyncio.Event) -> None:
-    """One viewer: connect, subscribe from seq 0, count lines until `stop`."""
+    """One viewer: connect, subscribe from seq 0, count lines until `stop`. Raises ConnectionError when the
+    connection ends before the server answered the subscribe (a refused handshake, a dropped connection)."""
     uri = parse_uri(url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket")
     loop = asyncio.get_running_loop()
-    transport, _ = await asyncio.wait_for(
+    _, connection = await asyncio.wait_for(
         loop.create_connection(lambda: _Viewer(uri, job, tally, subscribed), uri.host, uri.port), 60)
-    await stop.wait()
-    transport.close()
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([stopping, connection.lost], return_when=asyncio.FIRST_COMPLETED)
+    if connection.lost.done() and not subscribed.is_set():
+        stopping.cancel()
+        raise ConnectionError(f"viewer of {job}: the connection ended before the subscribe was answered "
+                              f"({connection.ws.handshake_exc or connection.lost.result() or 'closed'})")
+    await stopping  # a connection lost later ends the count early: the tally shows the lines missing
+    connection.close()
 
 
 class _Viewer(asyncio.Protocol):
@@ -93,12 +101,15 @@ class _Viewer(asyncio.Protocol):
     callback that read its bytes. Without asyncio streams, a message queue and a reading task per viewer, a
     `lines` message costs the bench ~22 µs of CPU instead of ~29 µs through `websockets.connect`
     (BENCHMARKS.md, "Stop 27"). On a 2-core machine, the viewers' CPU is CPU the server under test does not
-    get."""
+    get. Latency samples are taken here, as the bytes are read (before: after websockets' queue and a switch
+    to the reading task)."""
 
     def __init__(self, uri, job: str, tally: Tally, subscribed: asyncio.Event):
         self.ws = ClientProtocol(uri, max_size=None)
         self.job, self.tally, self.subscribed = job, tally, subscribed
+        self.kind: Opcode | None = None  # the opcode of the message whose frames are arriving
         self.fragments: list[bytes] = []
+        self.lost: asyncio.Future = asyncio.get_running_loop().create_future()  # its result: the error, or None
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -107,16 +118,38 @@ class _Viewer(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.ws.receive_data(data)
-        for event in self.ws.events_received():
-            if isinstance(event, Frame):
-                self._frame(event)
-            elif self.ws.handshake_exc is not None:
-                raise self.ws.handshake_exc
+        try:
+            for event in self.ws.events_received():
+                if isinstance(event, Frame):
+                    self._frame(event)
+        finally:
+            self._flush()
+        if self.ws.handshake_exc is not None:  # refused, or not HTTP at all: `viewer` raises it
+            self.transport.close()
+
+    def eof_received(self) -> bool:
+        self.ws.receive_eof()
         self._flush()
+        return False  # the transport closes
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(exc)
+
+    def close(self) -> None:
+        """A close frame, then the connection's end."""
+        if self.ws.state is State.OPEN and not self.lost.done():
+            self.ws.send_close()
+            self._flush()
+        self.transport.close()
 
     def _frame(self, frame: Frame) -> None:
-        if frame.opcode not in (Opcode.TEXT, Opcode.CONT):
+        if frame.opcode in (Opcode.TEXT, Opcode.BINARY):
+            self.kind = frame.opcode
+        elif frame.opcode is not Opcode.CONT:
             return  # websockets answers pings and closes itself
+        if self.kind is not Opcode.TEXT:
+            return  # (a binary message: Socket.IO attachments, never sent to viewers)
         self.fragments.append(frame.data)
         if frame.fin:
             message = b"".join(self.fragments).decode()
@@ -134,7 +167,7 @@ class _Viewer(asyncio.Protocol):
                 self._send(f'42{NS},2["subscribe",{{"job":"{self.job}","after":{tally.last}}}]')
         elif message == "2":
             self._send("3")  # Engine.IO pong
-        elif message.startswith(f"43{NS},1"):
+        elif message.startswith(f"43{NS},1["):
             tally.acked_at = time.time()
             self.subscribed.set()
         elif message.startswith(f"40{NS}"):  # namespace connected
@@ -144,7 +177,8 @@ class _Viewer(asyncio.Protocol):
             self._send(f"40{NS},")
 
     def _send(self, text: str) -> None:
-        self.ws.send_text(text.encode())
+        if self.ws.state is State.OPEN:  # not once a close frame came in the same read
+            self.ws.send_text(text.encode())
 
     def _flush(self) -> None:
         for chunk in self.ws.data_to_send():
@@ -180,7 +214,15 @@ async def _run_group(group: Group, conn) -> None:
     for (url, job), tally, ev in zip(group.targets, tallies, events, strict=True):
         tasks.append(asyncio.ensure_future(viewer(url, job, tally, ev, stop)))
         await asyncio.sleep(0.002)  # do not stampede the server's accept queue
-    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), 120)
+    ready = asyncio.ensure_future(asyncio.gather(*(e.wait() for e in events)))
+    done, _ = await asyncio.wait([ready, *tasks], timeout=120, return_when=asyncio.FIRST_COMPLETED)
+    failed = [t.exception() for t in done if t is not ready and t.exception() is not None]
+    if ready not in done:
+        conn.send(f"not ready: {failed[0] if failed else 'no answer to a subscribe within 120 s'}")
+        for task in (ready, *tasks):
+            task.cancel()
+        await asyncio.gather(ready, *tasks, return_exceptions=True)
+        return
     conn.send("ready")
     deadline = await loop.run_in_executor(None, conn.recv)  # the parent's "go": a time to give up at
     while time.time() < deadline and not (group.expected and all(t.done for t in tallies)):
@@ -218,8 +260,10 @@ class Viewers:
         for proc in self.procs:
             proc.start()
         for conn in self.conns:
-            if not conn.poll(timeout) or conn.recv() != "ready":
+            if not conn.poll(timeout):
                 raise TimeoutError("viewers did not subscribe in time")
+            if (answer := conn.recv()) != "ready":
+                raise RuntimeError(f"viewers did not subscribe: {answer}")
         return self
 
     def go(self, seconds: float) -> None:

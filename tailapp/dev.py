@@ -28,7 +28,7 @@ from tailapp.tasks import import_task_modules
 READY_SECONDS = 60  # how long the server may take to answer
 CANCEL_SECONDS = 5  # how long running jobs get to end after their cancel
 STOP_SECONDS = 10  # how long the worker and the server get after SIGTERM
-WORKER_NICE = 5  # tasks take the CPU the server leaves: a busy one must not delay its own log (docs/DEPLOY.md)
+WORKER_NICE = 5  # tasks take the CPU the server leaves: a busy one delays its own log less (docs/DEPLOY.md)
 STOPPED_LINE = "\x1b[33m\u25a0 Job cancelled: `tailapp dev` was stopped.\x1b[0m"
 
 
@@ -95,8 +95,9 @@ def _start_redis(data_dir: Path) -> EmbeddedRedis:
 
 def _spawn(argv: list[str], env: dict, nice: int = 0) -> subprocess.Popen:
     # A session of its own: Ctrl-C reaches only this process, which stops the children in order. The
-    # niceness is set in the child before it runs anything, so the pool processes it forks inherit it
-    # (preexec_fn is safe here: this process starts no threads).
+    # niceness is set in the child before it runs anything, so the pool processes it forks inherit it.
+    # preexec_fn is safe while this process has one thread: tailapp starts none before this, a task module
+    # (TAILAPP_TASK_MODULES, imported to check it) that started one at import would make it unsafe.
     return subprocess.Popen(argv, env=env, start_new_session=True,
                             preexec_fn=(lambda: os.nice(nice)) if nice else None)
 
